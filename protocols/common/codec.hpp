@@ -1,0 +1,152 @@
+// Canonical binary codec: fixed-width little-endian integers, u32 length prefixes,
+// bounds-checked reads. One encoding per value: decoders reject trailing bytes,
+// non-canonical booleans and lengths above their limits.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "protocols/common/digest.hpp"
+#include "protocols/common/types.hpp"
+
+namespace knhk {
+
+// Upper bound on any encoded message; larger input is rejected before parsing.
+inline constexpr std::size_t kMaxMessageBytes = 64u << 20;
+// Default upper bound on the element count of any decoded sequence.
+inline constexpr std::uint32_t kMaxSequenceLength = 1u << 20;
+
+// Thrown inside decoders only; decode entry points catch it and return an error.
+struct DecodeError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class Writer {
+ public:
+  Writer() = default;
+  void clear() { buf_.clear(); }
+  const Bytes& bytes() const { return buf_; }
+  Bytes take() { return std::move(buf_); }
+  std::size_t size() const { return buf_.size(); }
+
+  void u8(std::uint8_t v) { buf_.push_back(v); }
+  void u16(std::uint16_t v) { put_le(v, 2); }
+  void u32(std::uint32_t v) { put_le(v, 4); }
+  void u64(std::uint64_t v) { put_le(v, 8); }
+  void i64(std::int64_t v) { put_le(static_cast<std::uint64_t>(v), 8); }
+  void boolean(bool v) { u8(v ? 1 : 0); }
+  void raw(std::span<const std::uint8_t> data) { buf_.insert(buf_.end(), data.begin(), data.end()); }
+  void bytes(std::span<const std::uint8_t> data) {
+    u32(static_cast<std::uint32_t>(data.size()));
+    raw(data);
+  }
+  void string(const std::string& s) {
+    bytes(std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
+  }
+  void digest(const Digest& d) { raw(d.bytes); }
+
+ private:
+  void put_le(std::uint64_t v, int width) {
+    for (int i = 0; i < width; ++i) buf_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  }
+  Bytes buf_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::span<const std::uint8_t> data) : data_(data) {}
+
+  std::size_t remaining() const { return data_.size() - pos_; }
+  bool at_end() const { return pos_ == data_.size(); }
+  void expect_end() const {
+    if (!at_end()) throw DecodeError("trailing bytes");
+  }
+
+  std::uint8_t u8() { return static_cast<std::uint8_t>(get_le(1)); }
+  std::uint16_t u16() { return static_cast<std::uint16_t>(get_le(2)); }
+  std::uint32_t u32() { return static_cast<std::uint32_t>(get_le(4)); }
+  std::uint64_t u64() { return get_le(8); }
+  std::int64_t i64() { return static_cast<std::int64_t>(get_le(8)); }
+  bool boolean() {
+    auto v = u8();
+    if (v > 1) throw DecodeError("non-canonical boolean");
+    return v == 1;
+  }
+  std::span<const std::uint8_t> raw(std::size_t n) {
+    need(n);
+    auto out = data_.subspan(pos_, n);
+    pos_ += n;
+    return out;
+  }
+  Bytes bytes(std::uint32_t max_len = kMaxMessageBytes) {
+    auto n = u32();
+    if (n > max_len) throw DecodeError("byte string too long");
+    auto s = raw(n);
+    return Bytes(s.begin(), s.end());
+  }
+  std::string string(std::uint32_t max_len = 1u << 16) {
+    auto b = bytes(max_len);
+    return std::string(b.begin(), b.end());
+  }
+  Digest digest() {
+    Digest d;
+    auto s = raw(d.bytes.size());
+    std::memcpy(d.bytes.data(), s.data(), s.size());
+    return d;
+  }
+  // Reads a sequence length and checks that `min_element_bytes` per element could
+  // still follow, so a forged length cannot make the decoder allocate unboundedly.
+  std::uint32_t length(std::size_t min_element_bytes, std::uint32_t max_len = kMaxSequenceLength) {
+    auto n = u32();
+    if (n > max_len) throw DecodeError("sequence too long");
+    if (min_element_bytes > 0 && n > remaining() / min_element_bytes)
+      throw DecodeError("sequence length exceeds input");
+    return n;
+  }
+
+ private:
+  void need(std::size_t n) const {
+    if (n > remaining()) throw DecodeError("truncated input");
+  }
+  std::uint64_t get_le(int width) {
+    need(static_cast<std::size_t>(width));
+    std::uint64_t v = 0;
+    for (int i = width - 1; i >= 0; --i) v = (v << 8) | data_[pos_ + static_cast<std::size_t>(i)];
+    pos_ += static_cast<std::size_t>(width);
+    return v;
+  }
+  std::span<const std::uint8_t> data_;
+  std::size_t pos_ = 0;
+};
+
+// Helpers for strong types, so message codecs read as a list of fields.
+template <class Tag, class Rep>
+void put(Writer& w, StrongId<Tag, Rep> id) {
+  if constexpr (sizeof(Rep) == 8)
+    w.u64(id.value);
+  else
+    w.u32(id.value);
+}
+template <class Id>
+Id get_id(Reader& r) {
+  if constexpr (sizeof(typename Id::rep_type) == 8)
+    return Id(r.u64());
+  else
+    return Id(r.u32());
+}
+
+// Result of decoding untrusted bytes: a value or the reason it was rejected.
+template <class T>
+struct Decoded {
+  std::optional<T> value;
+  std::string error;
+  explicit operator bool() const { return value.has_value(); }
+};
+
+}  // namespace knhk

@@ -1,0 +1,164 @@
+#include "protocols/common/crypto.hpp"
+
+#include <sodium.h>
+
+#include <cstring>
+#include <stdexcept>
+
+#include "protocols/common/digest.hpp"
+
+namespace knhk {
+namespace {
+
+std::uint64_t mix64(std::uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+std::uint64_t principal_code(Principal p) {
+  return (static_cast<std::uint64_t>(p.kind) << 32) | p.id;
+}
+
+class SimSigner : public Signer {
+ public:
+  SimSigner(Principal p, std::uint64_t secret) : principal_(p), secret_(secret) {}
+  Principal principal() const override { return principal_; }
+  Signature sign(std::span<const std::uint8_t> message) const override {
+    Signature sig{};
+    std::uint64_t tag = keyed_hash64(secret_, message);
+    std::memcpy(sig.data(), &tag, sizeof tag);
+    return sig;
+  }
+
+ private:
+  Principal principal_;
+  std::uint64_t secret_;
+};
+
+class SimVerifier : public Verifier {
+ public:
+  explicit SimVerifier(SimKeyRing ring) : ring_(ring) {}
+  bool verify(Principal signer, std::span<const std::uint8_t> message,
+              const Signature& sig) const override {
+    std::uint64_t tag = keyed_hash64(ring_.secret(signer), message);
+    Signature expected{};
+    std::memcpy(expected.data(), &tag, sizeof tag);
+    return expected == sig;
+  }
+
+ private:
+  SimKeyRing ring_;
+};
+
+class Ed25519Signer : public Signer {
+ public:
+  Ed25519Signer(Principal p, const Ed25519KeyPair& keys) : principal_(p), keys_(keys) {}
+  Principal principal() const override { return principal_; }
+  Signature sign(std::span<const std::uint8_t> message) const override {
+    Signature sig{};
+    crypto_sign_detached(sig.data(), nullptr, message.data(), message.size(),
+                         keys_.secret_key.data());
+    return sig;
+  }
+
+ private:
+  Principal principal_;
+  Ed25519KeyPair keys_;
+};
+
+void ensure_sodium() {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+}
+
+}  // namespace
+
+const char* to_string(CryptoScheme s) { return s == CryptoScheme::sim ? "sim" : "ed25519"; }
+
+std::uint64_t keyed_hash64(std::uint64_t key, std::span<const std::uint8_t> data) {
+  std::uint64_t h = mix64(key ^ (data.size() * 0x9e3779b97f4a7c15ULL));
+  std::size_t i = 0;
+  for (; i + 8 <= data.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, data.data() + i, 8);
+    h = mix64(h ^ word) + 0x9e3779b97f4a7c15ULL;
+  }
+  std::uint64_t tail = 0;
+  for (std::size_t j = 0; i < data.size(); ++i, ++j) tail |= std::uint64_t{data[i]} << (8 * j);
+  return mix64(h ^ tail ^ key);
+}
+
+std::uint64_t SimKeyRing::secret(Principal p) const {
+  return mix64(seed_ ^ mix64(principal_code(p) + 0x5eed));
+}
+
+std::unique_ptr<Signer> SimKeyRing::signer(Principal p) const {
+  return std::make_unique<SimSigner>(p, secret(p));
+}
+
+std::shared_ptr<const Verifier> SimKeyRing::verifier() const {
+  return std::make_shared<SimVerifier>(*this);
+}
+
+Ed25519KeyPair ed25519_keypair_from_seed(const std::array<std::uint8_t, 32>& seed) {
+  ensure_sodium();
+  Ed25519KeyPair kp;
+  crypto_sign_seed_keypair(kp.public_key.data(), kp.secret_key.data(), seed.data());
+  return kp;
+}
+
+Ed25519KeyPair ed25519_random_keypair() {
+  ensure_sodium();
+  Ed25519KeyPair kp;
+  crypto_sign_keypair(kp.public_key.data(), kp.secret_key.data());
+  return kp;
+}
+
+std::unique_ptr<Signer> make_ed25519_signer(Principal p, const Ed25519KeyPair& keys) {
+  return std::make_unique<Ed25519Signer>(p, keys);
+}
+
+bool Ed25519Verifier::verify(Principal signer, std::span<const std::uint8_t> message,
+                             const Signature& sig) const {
+  auto it = keys_.find(signer);
+  if (it == keys_.end()) return false;
+  return crypto_sign_verify_detached(sig.data(), message.data(), message.size(),
+                                     it->second.data()) == 0;
+}
+
+ClusterKeys::ClusterKeys(CryptoScheme scheme, std::uint64_t seed, std::uint32_t replicas,
+                         std::uint32_t clients)
+    : scheme_(scheme), seed_(seed), sim_(seed) {
+  if (scheme == CryptoScheme::sim) {
+    verifier_ = sim_.verifier();
+    return;
+  }
+  auto v = std::make_shared<Ed25519Verifier>();
+  for (std::uint32_t i = 0; i < replicas; ++i) {
+    auto p = Principal::replica(NodeId(i));
+    v->add(p, ed25519_keypair_from_seed(ed25519_seed(p)).public_key);
+  }
+  for (std::uint32_t c = 0; c < clients; ++c) {
+    auto p = Principal::client(ClientId(c));
+    v->add(p, ed25519_keypair_from_seed(ed25519_seed(p)).public_key);
+  }
+  verifier_ = v;
+}
+
+std::array<std::uint8_t, 32> ClusterKeys::ed25519_seed(Principal p) const {
+  Bytes material(17);
+  for (int i = 0; i < 8; ++i) material[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(seed_ >> (8 * i));
+  material[8] = static_cast<std::uint8_t>(p.kind);
+  for (int i = 0; i < 4; ++i) material[static_cast<std::size_t>(9 + i)] = static_cast<std::uint8_t>(p.id >> (8 * i));
+  return blake2b(material).bytes;
+}
+
+std::unique_ptr<Signer> ClusterKeys::signer(Principal p) const {
+  if (scheme_ == CryptoScheme::sim) return sim_.signer(p);
+  return make_ed25519_signer(p, ed25519_keypair_from_seed(ed25519_seed(p)));
+}
+
+}  // namespace knhk

@@ -1,0 +1,11 @@
+#pragma once
+
+#include <memory>
+
+#include "protocols/factory.hpp"
+
+namespace knhk::hotstuff {
+
+std::unique_ptr<Replica> make_replica(const ReplicaSetup& setup);
+
+}  // namespace knhk::hotstuff

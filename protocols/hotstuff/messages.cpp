@@ -1,0 +1,9 @@
+#include "protocols/hotstuff/messages.hpp"
+
+namespace knhk::hotstuff {
+
+void encode(Writer& w, const Message& m) { put(w, std::get<Placeholder>(m).view); }
+Message decode_message(Reader& r) { return Placeholder{get_id<View>(r)}; }
+std::string_view type_name(const Message&) { return "hotstuff.placeholder"; }
+
+}  // namespace knhk::hotstuff

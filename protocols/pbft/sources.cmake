@@ -1,0 +1,1 @@
+list(APPEND KNHK_PROTOCOL_SOURCES pbft/messages.cpp pbft/factory.cpp)

@@ -1,0 +1,1 @@
+list(APPEND KNHK_PROTOCOL_SOURCES smr/application.cpp smr/state_machine.cpp)

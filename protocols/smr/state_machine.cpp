@@ -1,0 +1,1 @@
+// PLACEHOLDER: the smr helper implements state_machine.hpp here.
