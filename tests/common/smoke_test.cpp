@@ -15,3 +15,24 @@ TEST_CASE("a request round-trips through the message codec") {
   REQUIRE(std::get<Request>(back.value->body) == req);
   REQUIRE(verify_request(std::get<Request>(back.value->body), *keys.verifier()));
 }
+
+#include "protocols/testing/recording_host.hpp"
+
+namespace {
+class EchoReplica : public Replica {
+ public:
+  void step(Time, const Input& in, Effects& out) override {
+    if (auto* m = std::get_if<MessageInput>(&in)) out.send(m->from, m->msg);
+  }
+  ReplicaStatus status() const override { return {}; }
+};
+}  // namespace
+
+TEST_CASE("the recording host returns the effects of each input") {
+  testing::RecordingHost host(std::make_unique<EchoReplica>());
+  host.start();
+  auto& effects = host.deliver(NodeId(2), pbft::Placeholder{View(5)});
+  auto sent = testing::RecordingHost::sent<pbft::Placeholder>(effects);
+  REQUIRE(sent.size() == 1);
+  REQUIRE(sent[0].view == View(5));
+}
