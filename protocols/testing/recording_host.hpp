@@ -74,7 +74,9 @@ class RecordingHost {
  private:
   template <class T>
   static const T* find(const Message& m) {
-    if (auto* v = std::get_if<T>(&m.body)) return v;
+    if constexpr (std::is_same_v<T, Request> || std::is_same_v<T, Reply>) {
+      return std::get_if<T>(&m.body);
+    }
     if constexpr (std::is_constructible_v<pbft::Message, T>) {
       if (auto* p = std::get_if<pbft::Message>(&m.body)) return std::get_if<T>(p);
     }
