@@ -1,0 +1,64 @@
+#include "protocols/common/client.hpp"
+
+#include "protocols/message.hpp"
+
+namespace knhk {
+
+ClientCore::ClientCore(ClientCoreConfig config, std::shared_ptr<const Signer> signer,
+                       std::shared_ptr<const Verifier> verifier)
+    : config_(config),
+      rules_{config.replicas},
+      signer_(std::move(signer)),
+      verifier_(std::move(verifier)) {}
+
+RequestId ClientCore::submit(Time now, Bytes operation, ClientOutput& out) {
+  const RequestId id = next_id_;
+  next_id_ = next_id_.next();
+  auto request = std::make_shared<const Request>(
+      make_signed_request(config_.id, id, std::move(operation), *signer_));
+  Pending p;
+  p.message = make_message(Request(*request));
+  p.request = std::move(request);
+  p.submitted = now;
+  p.deadline = now + config_.request_timeout;
+  out.to_all_replicas.push_back(p.message);
+  pending_.emplace(id, std::move(p));
+  return id;
+}
+
+void ClientCore::on_reply(Time now, const Reply& reply, ClientOutput& out) {
+  if (reply.client != config_.id) return reject("wrong_client");
+  auto it = pending_.find(reply.id);
+  if (it == pending_.end()) return reject("unknown_request");
+  if (reply.replica.value >= config_.replicas) return reject("unknown_replica");
+  if (!verify_reply(reply, *verifier_)) return reject("bad_signature");
+  Pending& p = it->second;
+  // A replica's first reply is its answer; a second one cannot add a vote.
+  if (!p.replied.insert(reply.replica).second) return reject("duplicate_reply");
+  std::uint32_t* count = nullptr;
+  for (auto& [result, n] : p.votes)
+    if (result == reply.result) count = &n;
+  if (!count) count = &p.votes.emplace_back(reply.result, 0).second;
+  if (++*count < rules_.weak_quorum()) return;
+  out.completions.push_back(
+      ClientCompletion{reply.id, reply.result, p.submitted, now, p.retransmissions});
+  pending_.erase(it);
+}
+
+void ClientCore::on_timer(Time now, ClientOutput& out) {
+  for (auto& [id, p] : pending_) {
+    if (p.deadline > now) continue;
+    ++p.retransmissions;
+    p.deadline = now + config_.request_timeout;
+    out.to_all_replicas.push_back(p.message);
+  }
+}
+
+std::optional<Time> ClientCore::next_deadline() const {
+  std::optional<Time> earliest;
+  for (const auto& [id, p] : pending_)
+    if (!earliest || p.deadline < *earliest) earliest = p.deadline;
+  return earliest;
+}
+
+}  // namespace knhk

@@ -1,0 +1,89 @@
+// A sans-I/O BFT client: signs requests, sends them to every replica, accepts a result
+// once f+1 distinct replicas sent matching signed replies (at least one of them is
+// honest, PBFT §4.1), and retransmits to every replica after `request_timeout`.
+// The simulator and the UDP client both drive it: inputs with `now`, outputs returned.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "protocols/common/crypto.hpp"
+#include "protocols/common/host.hpp"
+#include "protocols/common/request.hpp"
+#include "protocols/common/types.hpp"
+
+namespace knhk {
+
+struct ClientCoreConfig {
+  ClientId id;
+  std::uint32_t replicas = 4;  // n; a result needs f + 1 matching replies
+  Duration request_timeout = Duration::secs(1);
+};
+
+// A request that just completed.
+struct ClientCompletion {
+  RequestId id;
+  Bytes result;
+  Time submitted;
+  Time completed;
+  std::uint32_t retransmissions = 0;
+};
+
+// What one input produced: messages for every replica (each a Request message) and
+// completions. `rejected_replies` counts replies dropped by reason (bad signature, ...).
+struct ClientOutput {
+  std::vector<MessagePtr> to_all_replicas;
+  std::vector<ClientCompletion> completions;
+  void clear() {
+    to_all_replicas.clear();
+    completions.clear();
+  }
+};
+
+class ClientCore {
+ public:
+  ClientCore(ClientCoreConfig config, std::shared_ptr<const Signer> signer,
+             std::shared_ptr<const Verifier> verifier);
+
+  ClientId id() const { return config_.id; }
+  // Signs a new request (ids 1, 2, 3, ...) and asks for it to be sent to every replica.
+  RequestId submit(Time now, Bytes operation, ClientOutput& out);
+  // Verifies and counts one reply; completes its request at f + 1 matching replies.
+  void on_reply(Time now, const Reply& reply, ClientOutput& out);
+  // Retransmits every request whose deadline has passed, and re-arms its deadline.
+  void on_timer(Time now, ClientOutput& out);
+  // When on_timer should next be called, if any request is outstanding.
+  std::optional<Time> next_deadline() const;
+
+  std::size_t outstanding() const { return pending_.size(); }
+  // Replies ignored, by reason ("bad_signature", "unknown_request", "wrong_client", ...).
+  const std::map<std::string, std::uint64_t>& rejected() const { return rejected_; }
+
+ private:
+  struct Pending {
+    std::shared_ptr<const Request> request;
+    MessagePtr message;
+    Time submitted;
+    Time deadline;
+    std::uint32_t retransmissions = 0;
+    // Each distinct result with the replicas that sent it (few distinct results, so a
+    // vector); a replica is counted once per request.
+    std::vector<std::pair<Bytes, std::uint32_t>> votes;
+    std::set<NodeId> replied;
+  };
+  void reject(const char* reason) { ++rejected_[reason]; }
+
+  ClientCoreConfig config_;
+  QuorumRules rules_;
+  std::shared_ptr<const Signer> signer_;
+  std::shared_ptr<const Verifier> verifier_;
+  RequestId next_id_{1};
+  std::map<RequestId, Pending> pending_;
+  std::map<std::string, std::uint64_t> rejected_;
+};
+
+}  // namespace knhk

@@ -1,0 +1,91 @@
+// The event trace of a run: one JSON object per line for every send, delivery, drop,
+// duplicate, timer, commit, reply, client event, fault and protocol trace event.
+//
+// A running BLAKE2b digest covers every event whether or not a file is written, so a
+// run always has a fingerprint. To stay cheap the digest is taken over a compact
+// binary encoding of each event (the same fields, in the same order, as the JSON
+// line), buffered and hashed in blocks; the JSON text is formatted only when a sink
+// is attached. Same config + seed ⇒ same events ⇒ same digest and same file.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocols/common/digest.hpp"
+#include "protocols/common/types.hpp"
+
+namespace knhk::sim {
+
+enum class TraceKind : std::uint8_t {
+  send,             // a replica or client handed a message to the network
+  deliver,          // a copy arrived and was handed to its destination
+  drop,             // lost: partition/block, random loss, fault loss, crashed destination
+  duplicate,        // the network made an extra copy
+  timer,            // a replica timer fired
+  commit,           // a replica committed a batch (view, seq = log position)
+  reply,            // a replica produced a reply for a client
+  client_submit,    // a client submitted a request (seq = request id)
+  client_complete,  // a client accepted f+1 matching replies
+  client_retransmit,
+  evidence,  // a replica reported Byzantine evidence against `to`
+  fault,     // a fault was applied or reverted (detail describes it)
+  crash,
+  restart,
+  protocol,  // a replica's own TraceEffect (type = its kind)
+};
+const char* to_string(TraceKind k);
+
+// One event. Optional fields are omitted from the JSON line when unset.
+// Field order in the line: time_ns, kind, node, type, from, to, view, seq, size, fault, detail.
+struct TraceEvent {
+  Time time;
+  TraceKind kind = TraceKind::protocol;
+  std::optional<Principal> node;
+  std::string_view type;
+  std::optional<Principal> from;
+  std::optional<Principal> to;
+  std::optional<std::uint64_t> view;
+  std::optional<std::uint64_t> seq;
+  std::optional<std::uint64_t> size;
+  std::string_view fault;   // label of the fault that caused it, if any
+  std::string_view detail;  // free text (drop reason, digest prefix, ...)
+};
+
+class Trace {
+ public:
+  Trace();
+  ~Trace();
+  Trace(const Trace&) = delete;
+  Trace& operator=(const Trace&) = delete;
+
+  void record(const TraceEvent& e);
+  // Attaches a sink that receives every later event as a JSON line (nullptr detaches).
+  void set_sink(std::ostream* out) { sink_ = out; }
+  std::uint64_t events() const { return events_; }
+  // Digest over every event recorded so far (the trace can continue afterwards).
+  Digest digest() const;
+
+  // The JSON line for one event, without the newline (also used by tests and tools).
+  static std::string to_json(const TraceEvent& e);
+  static void append_json(std::string& out, const TraceEvent& e);
+
+ private:
+  void encode_binary(const TraceEvent& e);
+  void hash_full_block();
+
+  std::ostream* sink_ = nullptr;
+  std::uint64_t events_ = 0;
+  std::string line_;  // reused JSON buffer
+  // Binary form of events not yet hashed. Every full block of kBlockBytes is folded into
+  // chain_ = H(chain_ || block); digest() = H(chain_ || pending_ || event count), so block
+  // boundaries depend only on the events, never on when digest() is called.
+  static constexpr std::size_t kBlockBytes = 1 << 16;
+  std::vector<std::uint8_t> pending_;
+  Digest chain_;
+};
+
+}  // namespace knhk::sim
