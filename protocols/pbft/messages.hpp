@@ -1,23 +1,176 @@
-// PLACEHOLDER: the pbft helper replaces this with the protocol's real message variant.
+// PBFT wire messages (Castro & Liskov, OSDI'99 §4; TOCS'02 §4.4-4.5 and §6.2), one small
+// struct per message type. Every message names its sender (`replica`) and carries that
+// replica's signature over `encode_body(...)`, so a message stays verifiable when it is
+// embedded in a certificate (a prepared certificate inside a VIEW-CHANGE, a VIEW-CHANGE inside
+// a NEW-VIEW, a checkpoint certificate inside a state-transfer response).
 #pragma once
 
+#include <optional>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "protocols/common/codec.hpp"
+#include "protocols/common/crypto.hpp"
+#include "protocols/common/digest.hpp"
+#include "protocols/common/request.hpp"
 #include "protocols/common/types.hpp"
 
 namespace knhk::pbft {
 
-struct Placeholder {
+// <PRE-PREPARE, v, n, d>σp with the batch m piggybacked (§4.2). An empty batch is the
+// null request the new primary uses to fill gaps in the O-set (§4.4).
+struct PrePrepare {
   View view;
-  bool operator==(const Placeholder&) const = default;
+  Seq seq;
+  Digest digest;  // batch_digest(batch)
+  Batch batch;
+  NodeId replica;  // the primary of `view`
+  Signature signature{};
+  bool operator==(const PrePrepare&) const = default;
 };
 
-using Message = std::variant<Placeholder>;
+// <PREPARE, v, n, d, i>σi
+struct Prepare {
+  View view;
+  Seq seq;
+  Digest digest;
+  NodeId replica;
+  Signature signature{};
+  bool operator==(const Prepare&) const = default;
+};
+
+// <COMMIT, v, n, d, i>σi
+struct Commit {
+  View view;
+  Seq seq;
+  Digest digest;
+  NodeId replica;
+  Signature signature{};
+  bool operator==(const Commit&) const = default;
+};
+
+// <CHECKPOINT, n, d, i>σi: d is the replicated state hash after executing n (§4.3).
+struct Checkpoint {
+  Seq seq;
+  Digest state_hash;
+  NodeId replica;
+  Signature signature{};
+  bool operator==(const Checkpoint&) const = default;
+};
+
+// A pre-prepare plus 2f matching prepares from distinct backups: the proof that a request
+// prepared at (view, seq) (the Pm of §4.4).
+struct PreparedCertificate {
+  PrePrepare pre_prepare;
+  std::vector<Prepare> prepares;
+  bool operator==(const PreparedCertificate&) const = default;
+};
+
+// <VIEW-CHANGE, v+1, n, C, P, i>σi (§4.4): n is the sender's stable checkpoint, C its
+// quorum certificate (empty for the genesis checkpoint n = 0), P the prepared certificates
+// for sequence numbers above n.
+struct ViewChange {
+  View new_view;
+  Seq stable_seq;
+  Digest stable_state_hash;
+  std::vector<Checkpoint> stable_certificate;
+  std::vector<PreparedCertificate> prepared;
+  NodeId replica;
+  Signature signature{};
+  bool operator==(const ViewChange&) const = default;
+};
+
+// <NEW-VIEW, v+1, V, O>σp (§4.4): V the quorum of view-change messages, O the
+// pre-prepares for view v+1 (each itself signed by the new primary), null requests included.
+struct NewView {
+  View view;
+  std::vector<ViewChange> view_changes;
+  std::vector<PrePrepare> pre_prepares;
+  NodeId replica;
+  Signature signature{};
+  bool operator==(const NewView&) const = default;
+};
+
+// State transfer (TOCS'02 §6.2, simplified to whole snapshots): "I have executed up to
+// `last_executed`; send me what I am missing".
+struct StateRequest {
+  Seq last_executed;
+  NodeId replica;
+  Signature signature{};
+  bool operator==(const StateRequest&) const = default;
+};
+
+// A batch committed at `pre_prepare.seq`, with a quorum of matching commits as its proof.
+struct CommittedEntry {
+  PrePrepare pre_prepare;
+  std::vector<Commit> commits;
+  bool operator==(const CommittedEntry&) const = default;
+};
+
+// The stable checkpoint as a snapshot (smr::encode_snapshot bytes) with its certificate.
+struct CheckpointTransfer {
+  Seq seq;
+  Digest state_hash;
+  std::vector<Checkpoint> certificate;
+  Bytes snapshot;
+  bool operator==(const CheckpointTransfer&) const = default;
+};
+
+// The answer to a StateRequest: a checkpoint snapshot if the requester is behind the
+// responder's stable checkpoint, the committed batches after it, and the NEW-VIEW that
+// started the responder's current view (so a replica that slept through a view change can
+// join it without a view change of its own).
+struct StateResponse {
+  std::optional<CheckpointTransfer> checkpoint;
+  std::vector<CommittedEntry> entries;
+  std::optional<NewView> new_view;
+  NodeId replica;
+  Signature signature{};
+  bool operator==(const StateResponse&) const = default;
+};
+
+using Message = std::variant<PrePrepare, Prepare, Commit, Checkpoint, ViewChange, NewView,
+                             StateRequest, StateResponse>;
+
+// ---- codec: canonical, bounded (decoders throw DecodeError; knhk::decode_message catches) --
+void encode_body(Writer& w, const PrePrepare& m);
+void encode_body(Writer& w, const Prepare& m);
+void encode_body(Writer& w, const Commit& m);
+void encode_body(Writer& w, const Checkpoint& m);
+void encode_body(Writer& w, const ViewChange& m);
+void encode_body(Writer& w, const NewView& m);
+void encode_body(Writer& w, const StateRequest& m);
+void encode_body(Writer& w, const StateResponse& m);
 
 void encode(Writer& w, const Message& m);
 Message decode_message(Reader& r);
 std::string_view type_name(const Message& m);
+
+// ---- signatures: sign() overwrites `signature` with the signer's signature over the body;
+// verify() checks it against Principal::replica(m.replica). The Byzantine wrappers in
+// faults/ mutate a message and re-sign it with their own key through these. ----------------
+template <class T>
+Bytes body_bytes(const T& m) {
+  Writer w;
+  encode_body(w, m);
+  return w.take();
+}
+template <class T>
+void sign(T& m, const Signer& signer) {
+  m.signature = signer.sign(body_bytes(m));
+}
+template <class T>
+bool verify(const T& m, const Verifier& verifier) {
+  thread_local Writer w;
+  w.clear();
+  encode_body(w, m);
+  return verifier.verify(Principal::replica(m.replica), w.bytes(), m.signature);
+}
+// Signs / verifies whichever message the variant holds.
+void sign(Message& m, const Signer& signer);
+bool verify(const Message& m, const Verifier& verifier);
+// The sender a message claims (its `replica` field).
+NodeId sender(const Message& m);
 
 }  // namespace knhk::pbft

@@ -1,1 +1,2 @@
-list(APPEND KNHK_PROTOCOL_SOURCES pbft/messages.cpp pbft/factory.cpp)
+list(APPEND KNHK_PROTOCOL_SOURCES
+  pbft/messages.cpp pbft/config.cpp pbft/factory.cpp)
