@@ -14,6 +14,18 @@ const char* to_string(ProtocolKind k);
 enum class AppKind { kv, bank, noop };
 const char* to_string(AppKind k);
 
+// Deliberately wrong protocol variants that show the checkers have teeth (issue 6).
+// Only test code sets one: neither YAML nor the CLI can select them.
+enum class BugVariant {
+  none,
+  small_quorum,                // quorum of 2f instead of n - f
+  ignore_lock,                 // HotStuff: safeNode ignores the locked QC
+  drop_prepared_certificates,  // PBFT: new-view ignores the P-sets of view changes
+  execute_before_commit,       // execute a batch as soon as it is prepared/proposed
+  gc_uncommitted,              // PBFT: checkpoint GC discards uncommitted entries too
+};
+const char* to_string(BugVariant b);
+
 struct ProtocolParams {
   ProtocolKind kind = ProtocolKind::pbft;
   std::uint32_t nodes = 4;
@@ -26,6 +38,7 @@ struct ProtocolParams {
   CryptoScheme crypto = CryptoScheme::sim;
   AppKind app = AppKind::kv;
   std::uint32_t keys = 100;  // key space of the kv/bank application
+  BugVariant bug = BugVariant::none;
 };
 
 }  // namespace knhk
