@@ -1,1 +1,183 @@
-// PLACEHOLDER: the smr helper implements state_machine.hpp here.
+#include "protocols/smr/state_machine.hpp"
+
+#include <cstdlib>
+
+namespace knhk::smr {
+namespace {
+
+// Parses the position out of "smr/log/<20 digits>"; nullopt for any other key.
+std::optional<Seq> log_position(const std::string& key) {
+  const std::string prefix = kLogKeyPrefix;
+  if (key.size() != prefix.size() + 20 || key.compare(0, prefix.size(), prefix) != 0)
+    return std::nullopt;
+  std::uint64_t v = 0;
+  for (std::size_t i = prefix.size(); i < key.size(); ++i) {
+    if (key[i] < '0' || key[i] > '9') return std::nullopt;
+    v = v * 10 + static_cast<std::uint64_t>(key[i] - '0');
+  }
+  return Seq(v);
+}
+
+}  // namespace
+
+StateMachine::StateMachine(std::unique_ptr<Application> app, std::uint64_t snapshot_interval)
+    : app_(std::move(app)),
+      snapshot_interval_(snapshot_interval),
+      initial_app_state_(app_->snapshot()) {
+  state_hash_ = compute_state_hash(position_, app_->state_hash(), clients_);
+}
+
+Digest StateMachine::state_hash() const {
+  return state_hash_;
+}
+
+const ClientEntry* StateMachine::client_entry(ClientId c) const {
+  auto it = clients_.find(c);
+  return it == clients_.end() ? nullptr : &it->second;
+}
+
+bool StateMachine::already_executed(ClientId c, RequestId id) const {
+  auto* e = client_entry(c);
+  return e && id <= e->last_request;
+}
+
+// At-most-once: a request id at or below the client's last executed one is not applied
+// again; the latest one gets its cached result, older ones an empty result.
+Bytes StateMachine::apply_request(const Request& r, bool& duplicate) {
+  auto it = clients_.find(r.client);
+  if (it != clients_.end() && r.id <= it->second.last_request) {
+    duplicate = true;
+    return r.id == it->second.last_request ? it->second.last_result : Bytes{};
+  }
+  duplicate = false;
+  Bytes result = app_->apply(r.operation);
+  clients_[r.client] = ClientEntry{r.id, result};
+  return result;
+}
+
+std::vector<ExecutedRequest> StateMachine::apply_batch(const Batch& batch) {
+  position_ = position_.next();
+  std::vector<ExecutedRequest> executed;
+  executed.reserve(batch.size());
+  for (const auto& r : batch) {
+    ExecutedRequest e{&r, {}, false};
+    e.result = apply_request(r, e.duplicate);
+    executed.push_back(std::move(e));
+  }
+  commands_since_snapshot_ += batch.size();
+  state_hash_ = compute_state_hash(position_, app_->state_hash(), clients_);
+  return executed;
+}
+
+ExecutionResult StateMachine::execute(std::shared_ptr<const Batch> batch, View view,
+                                      std::uint64_t slot, Effects& out) {
+  if (!batch) batch = std::make_shared<const Batch>();  // a null request: an empty batch
+  // Write-ahead: the batch is durable before anything that depends on its execution.
+  out.persist(log_key(position_.next()), encode_log_entry(LogEntry{view, slot, *batch}));
+  ExecutionResult result;
+  result.requests = apply_batch(*batch);
+  result.position = position_;
+  result.state_hash = state_hash_;
+  out.list.emplace_back(
+      CommitEffect{position_, view, slot, batch_digest(*batch), batch, state_hash_});
+  if (snapshot_interval_ > 0 && commands_since_snapshot_ >= snapshot_interval_)
+    take_durable_snapshot(out);
+  return result;
+}
+
+Snapshot StateMachine::take_snapshot() const {
+  return Snapshot{position_, app_->snapshot(), clients_, state_hash_};
+}
+
+void StateMachine::take_durable_snapshot(Effects& out) {
+  durable_snapshot_ = take_snapshot();
+  out.persist(kSnapshotKey, encode_snapshot(*durable_snapshot_));
+  // Only after the snapshot is durable may the log entries it covers go.
+  erase_log_up_to(position_, out);
+  commands_since_snapshot_ = 0;
+}
+
+void StateMachine::erase_log_up_to(Seq last, Effects& out) {
+  for (auto p = log_first_; p <= last; p = p.next()) out.erase(log_key(p));
+  if (log_first_ <= last) log_first_ = last.next();
+}
+
+void StateMachine::reset_to_initial() {
+  app_->restore(initial_app_state_);
+  position_ = Seq(0);
+  clients_.clear();
+  commands_since_snapshot_ = 0;
+  durable_snapshot_.reset();
+  log_first_ = Seq(1);
+  state_hash_ = compute_state_hash(position_, app_->state_hash(), clients_);
+}
+
+// Verifies the hash before touching anything; reverts the application if it accepted
+// bytes that do not re-encode canonically (they would hash differently).
+bool StateMachine::load_snapshot(const Snapshot& s) {
+  if (!snapshot_hash_valid(s)) return false;
+  Bytes previous = app_->snapshot();
+  if (!app_->restore(s.app_state)) return false;
+  if (app_->state_hash() != blake2b(s.app_state)) {
+    app_->restore(previous);
+    return false;
+  }
+  position_ = s.position;
+  clients_ = s.clients;
+  state_hash_ = s.state_hash;
+  commands_since_snapshot_ = 0;
+  durable_snapshot_ = s;
+  return true;
+}
+
+bool StateMachine::install_snapshot(const Snapshot& s, Effects& out) {
+  Seq old_position = position_;
+  if (!load_snapshot(s)) return false;
+  out.persist(kSnapshotKey, encode_snapshot(s));
+  // Logged batches are either covered by the snapshot or belong to an abandoned history.
+  erase_log_up_to(old_position, out);
+  log_first_ = s.position.next();
+  return true;
+}
+
+RecoveryReport StateMachine::recover(const DurableStore& store) {
+  reset_to_initial();
+  RecoveryReport report;
+  if (auto it = store.find(kSnapshotKey); it != store.end()) {
+    auto s = decode_snapshot(it->second);
+    if (s && load_snapshot(*s)) {
+      report.snapshot_position = s->position;
+    } else {
+      report.ok = false;
+      report.error = "stored snapshot is malformed or does not match its hash";
+    }
+  }
+  std::optional<Seq> lowest_logged, highest_logged;
+  for (auto it = store.lower_bound(kLogKeyPrefix); it != store.end(); ++it) {
+    auto p = log_position(it->first);
+    if (!p) break;
+    if (!lowest_logged) lowest_logged = p;
+    highest_logged = p;
+  }
+  for (auto p = position_.next();; p = p.next()) {
+    auto it = store.find(log_key(p));
+    if (it == store.end()) break;
+    auto entry = decode_log_entry(it->second);
+    if (!entry) {
+      report.ok = false;
+      report.error = "unreadable log entry at position " + std::to_string(p.value);
+      break;
+    }
+    apply_batch(entry->batch);
+    ++report.replayed;
+  }
+  if (report.ok && highest_logged && *highest_logged > position_) {
+    report.ok = false;
+    report.error = "log has a gap after position " + std::to_string(position_.value);
+  }
+  log_first_ =
+      lowest_logged && *lowest_logged < position_.next() ? *lowest_logged : position_.next();
+  return report;
+}
+
+}  // namespace knhk::smr

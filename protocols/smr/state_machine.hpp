@@ -10,6 +10,8 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "protocols/common/host.hpp"
@@ -32,7 +34,36 @@ struct Snapshot {
   Digest state_hash;  // hash over position, app state and client table
 };
 Bytes encode_snapshot(const Snapshot& s);
+// Strict: rejects trailing bytes and client tables that are not sorted; does not check
+// the hash (install_snapshot and recover do).
 std::optional<Snapshot> decode_snapshot(std::span<const std::uint8_t> bytes);
+// The replicated state hash: BLAKE2b over a domain tag, the position, the application's
+// snapshot hash and the canonical client table.
+Digest compute_state_hash(Seq position, const Digest& app_hash,
+                          const std::map<ClientId, ClientEntry>& clients);
+// True when s.state_hash matches its contents (the app state hashed as BLAKE2b of its bytes).
+bool snapshot_hash_valid(const Snapshot& s);
+
+// One committed batch as the durable log stores it under log_key(position).
+struct LogEntry {
+  View view;
+  std::uint64_t slot = 0;
+  Batch batch;
+  bool operator==(const LogEntry&) const = default;
+};
+Bytes encode_log_entry(const LogEntry& e);
+std::optional<LogEntry> decode_log_entry(std::span<const std::uint8_t> bytes);
+inline constexpr const char* kSnapshotKey = "smr/snapshot";
+inline constexpr const char* kLogKeyPrefix = "smr/log/";
+std::string log_key(Seq position);  // "smr/log/00000000000000000042"
+
+// What recover() found in the store.
+struct RecoveryReport {
+  bool ok = true;              // false: a stored snapshot or log entry was unusable
+  Seq snapshot_position;       // 0 when no snapshot was stored
+  std::uint64_t replayed = 0;  // batches replayed from the log after the snapshot
+  std::string error;           // why ok is false
+};
 
 struct ExecutedRequest {
   const Request* request;  // points into the executed batch
@@ -51,7 +82,8 @@ class StateMachine {
   StateMachine(std::unique_ptr<Application> app, std::uint64_t snapshot_interval);
 
   // Rebuilds state from the store: restore the snapshot, replay logged batches after it.
-  void recover(const DurableStore& store);
+  // Replay stops at the first missing or unreadable log entry (reported, not thrown).
+  RecoveryReport recover(const DurableStore& store);
 
   // Executes `batch` at position last_position()+1, persists it, emits a CommitEffect,
   // and takes a snapshot when due.
@@ -72,12 +104,22 @@ class StateMachine {
   bool install_snapshot(const Snapshot& s, Effects& out);
 
  private:
+  Bytes apply_request(const Request& r, bool& duplicate);
+  std::vector<ExecutedRequest> apply_batch(const Batch& batch);
+  void take_durable_snapshot(Effects& out);
+  void erase_log_up_to(Seq last, Effects& out);
+  void reset_to_initial();
+  bool load_snapshot(const Snapshot& s);
+
   std::unique_ptr<Application> app_;
   std::uint64_t snapshot_interval_;
   Seq position_;
   std::uint64_t commands_since_snapshot_ = 0;
   std::map<ClientId, ClientEntry> clients_;
   std::optional<Snapshot> durable_snapshot_;
+  Bytes initial_app_state_;  // the application's state before any command
+  Seq log_first_{1};         // lowest position whose log entry may still be stored
+  Digest state_hash_;        // cached hash of the current state
 };
 
 }  // namespace knhk::smr

@@ -1,0 +1,109 @@
+// Canonical encodings of the durable state: snapshots, log entries and the state hash.
+#include <cstdio>
+
+#include "protocols/common/codec.hpp"
+#include "protocols/smr/state_machine.hpp"
+
+namespace knhk::smr {
+namespace {
+
+constexpr std::uint8_t kSnapshotTag = 0x53;  // 'S'
+constexpr std::uint8_t kLogEntryTag = 0x4c;  // 'L'
+
+void put_clients(Writer& w, const std::map<ClientId, ClientEntry>& clients) {
+  w.u32(static_cast<std::uint32_t>(clients.size()));
+  for (const auto& [c, e] : clients) {
+    put(w, c);
+    put(w, e.last_request);
+    w.bytes(e.last_result);
+  }
+}
+
+std::map<ClientId, ClientEntry> get_clients(Reader& r) {
+  constexpr std::size_t kMinClientBytes = 4 + 8 + 4;
+  auto n = r.length(kMinClientBytes);
+  std::map<ClientId, ClientEntry> out;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    auto c = get_id<ClientId>(r);
+    if (!out.empty() && !(out.rbegin()->first < c)) throw DecodeError("clients not sorted");
+    ClientEntry e;
+    e.last_request = get_id<RequestId>(r);
+    e.last_result = r.bytes(kMaxOperationBytes);
+    out.emplace_hint(out.end(), c, std::move(e));
+  }
+  return out;
+}
+
+}  // namespace
+
+Digest compute_state_hash(Seq position, const Digest& app_hash,
+                          const std::map<ClientId, ClientEntry>& clients) {
+  Writer w;
+  w.string("knhk.smr.state.v1");
+  put(w, position);
+  w.digest(app_hash);
+  put_clients(w, clients);
+  return blake2b(w.bytes());
+}
+
+bool snapshot_hash_valid(const Snapshot& s) {
+  return compute_state_hash(s.position, blake2b(s.app_state), s.clients) == s.state_hash;
+}
+
+Bytes encode_snapshot(const Snapshot& s) {
+  Writer w;
+  w.u8(kSnapshotTag);
+  put(w, s.position);
+  w.bytes(s.app_state);
+  put_clients(w, s.clients);
+  w.digest(s.state_hash);
+  return w.take();
+}
+
+std::optional<Snapshot> decode_snapshot(std::span<const std::uint8_t> bytes) {
+  try {
+    Reader r(bytes);
+    if (r.u8() != kSnapshotTag) return std::nullopt;
+    Snapshot s;
+    s.position = get_id<Seq>(r);
+    s.app_state = r.bytes();
+    s.clients = get_clients(r);
+    s.state_hash = r.digest();
+    r.expect_end();
+    return s;
+  } catch (const DecodeError&) {
+    return std::nullopt;
+  }
+}
+
+Bytes encode_log_entry(const LogEntry& e) {
+  Writer w;
+  w.u8(kLogEntryTag);
+  put(w, e.view);
+  w.u64(e.slot);
+  encode(w, e.batch);
+  return w.take();
+}
+
+std::optional<LogEntry> decode_log_entry(std::span<const std::uint8_t> bytes) {
+  try {
+    Reader r(bytes);
+    if (r.u8() != kLogEntryTag) return std::nullopt;
+    LogEntry e;
+    e.view = get_id<View>(r);
+    e.slot = r.u64();
+    e.batch = decode_batch(r);
+    r.expect_end();
+    return e;
+  } catch (const DecodeError&) {
+    return std::nullopt;
+  }
+}
+
+std::string log_key(Seq position) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(position.value));
+  return std::string(kLogKeyPrefix) + buf;
+}
+
+}  // namespace knhk::smr

@@ -1,0 +1,141 @@
+// Semantics of the key-value application and its operation/result encodings.
+#include <rapidcheck.h>
+#include <rapidcheck/catch.h>
+#include <catch2/catch.hpp>
+
+#include "protocols/smr/kv.hpp"
+
+using namespace knhk;
+using namespace knhk::smr;
+
+namespace {
+Bytes val(const std::string& s) {
+  return Bytes(s.begin(), s.end());
+}
+kv::Result run(Application& app, const Bytes& op) {
+  auto r = kv::decode_result(app.apply(op));
+  REQUIRE(r);
+  return *r;
+}
+}  // namespace
+
+TEST_CASE("kv: get of an absent key is not_found, put then get returns the value") {
+  auto app = make_application(AppKind::kv, 10);
+  auto k = kv::Key::index(3);
+  CHECK(run(*app, kv::encode_get(k)).status == kv::Status::not_found);
+  CHECK(run(*app, kv::encode_put(k, val("a"))).status == kv::Status::ok);
+  auto got = run(*app, kv::encode_get(k));
+  CHECK(got.status == kv::Status::value);
+  CHECK(got.value == val("a"));
+  CHECK(run(*app, kv::encode_get(kv::Key::index(4))).status == kv::Status::not_found);
+}
+
+TEST_CASE("kv: named keys are separate from index keys") {
+  auto app = make_application(AppKind::kv, 10);
+  run(*app, kv::encode_put(kv::Key::named("x"), val("1")));
+  CHECK(run(*app, kv::encode_get(kv::Key::named("x"))).value == val("1"));
+  CHECK(run(*app, kv::encode_get(kv::Key::named("y"))).status == kv::Status::not_found);
+  CHECK(run(*app, kv::encode_get(kv::Key::index(0))).status == kv::Status::not_found);
+}
+
+TEST_CASE("kv: cas succeeds only on the expected value and reports the current one") {
+  auto app = make_application(AppKind::kv, 10);
+  auto k = kv::Key::index(1);
+  // Expect-absent on an absent key inserts.
+  CHECK(run(*app, kv::encode_cas(k, std::nullopt, val("a"))).status == kv::Status::ok);
+  auto failed = run(*app, kv::encode_cas(k, std::nullopt, val("b")));
+  CHECK(failed.status == kv::Status::cas_failed);
+  CHECK(failed.value == val("a"));
+  failed = run(*app, kv::encode_cas(k, val("z"), val("b")));
+  CHECK(failed.status == kv::Status::cas_failed);
+  CHECK(failed.value == val("a"));
+  CHECK(run(*app, kv::encode_cas(k, val("a"), val("b"))).status == kv::Status::ok);
+  CHECK(run(*app, kv::encode_get(k)).value == val("b"));
+  // A cas expecting a value on an absent key fails and says the key is absent.
+  auto absent = run(*app, kv::encode_cas(kv::Key::index(2), val("a"), val("b")));
+  CHECK(absent.status == kv::Status::cas_failed);
+  CHECK(!absent.value);
+}
+
+TEST_CASE("kv: malformed operations and keys outside the key space give error results") {
+  auto app = make_application(AppKind::kv, 10);
+  auto before = app->state_hash();
+  CHECK(run(*app, Bytes{}).status == kv::Status::error);
+  CHECK(run(*app, Bytes{9, 0, 0}).status == kv::Status::error);
+  auto put = kv::encode_put(kv::Key::index(1), val("v"));
+  put.push_back(0);  // trailing byte
+  CHECK(run(*app, put).status == kv::Status::error);
+  put.resize(put.size() - 3);  // truncated
+  CHECK(run(*app, put).status == kv::Status::error);
+  CHECK(run(*app, kv::encode_put(kv::Key::index(10), val("v"))).status == kv::Status::error);
+  CHECK(run(*app, kv::encode_put(kv::Key::named(std::string(65, 'x')), val("v"))).status ==
+        kv::Status::error);
+  CHECK(run(*app, kv::encode_put(kv::Key::index(1), Bytes(kv::kMaxValueBytes + 1, 1))).status ==
+        kv::Status::error);
+  CHECK(app->state_hash() == before);
+}
+
+TEST_CASE("kv: the state hash depends on content, not on the order of writes") {
+  auto a = make_application(AppKind::kv, 10);
+  auto b = make_application(AppKind::kv, 10);
+  a->apply(kv::encode_put(kv::Key::index(1), val("x")));
+  a->apply(kv::encode_put(kv::Key::index(2), val("y")));
+  b->apply(kv::encode_put(kv::Key::index(2), val("y")));
+  b->apply(kv::encode_put(kv::Key::index(1), val("x")));
+  CHECK(a->state_hash() == b->state_hash());
+  CHECK(a->state_hash() == blake2b(a->snapshot()));
+  b->apply(kv::encode_put(kv::Key::index(1), val("z")));
+  CHECK(a->state_hash() != b->state_hash());
+}
+
+TEST_CASE("kv: snapshot/restore round-trips and malformed snapshots are rejected") {
+  auto a = make_application(AppKind::kv, 10);
+  a->apply(kv::encode_put(kv::Key::index(1), val("x")));
+  a->apply(kv::encode_put(kv::Key::named("n"), val("y")));
+  auto snap = a->snapshot();
+  auto b = make_application(AppKind::kv, 10);
+  REQUIRE(b->restore(snap));
+  CHECK(b->state_hash() == a->state_hash());
+  CHECK(run(*b, kv::encode_get(kv::Key::named("n"))).value == val("y"));
+
+  auto c = make_application(AppKind::kv, 10);
+  auto empty_hash = c->state_hash();
+  auto trailing = snap;
+  trailing.push_back(0);
+  CHECK_FALSE(c->restore(trailing));
+  CHECK_FALSE(c->restore(Bytes(snap.begin(), snap.end() - 1)));
+  CHECK_FALSE(c->restore(Bytes{}));
+  CHECK_FALSE(make_application(AppKind::kv, 11)->restore(snap));  // another key space
+  // Two entries with the same key (not strictly sorted) are not canonical.
+  auto dup = make_application(AppKind::kv, 10);
+  dup->apply(kv::encode_put(kv::Key::index(1), val("x")));
+  auto one = dup->snapshot();  // tag, key space, count=1, entry
+  Bytes two(one.begin(), one.begin() + 5);
+  two.insert(two.end(), {2, 0, 0, 0});
+  two.insert(two.end(), one.begin() + 9, one.end());
+  two.insert(two.end(), one.begin() + 9, one.end());
+  CHECK_FALSE(c->restore(two));
+  CHECK(c->state_hash() == empty_hash);
+}
+
+TEST_CASE("kv: operation and result encodings round-trip") {
+  rc::prop("decode(encode(op)) == op", [] {
+    kv::Op op;
+    op.kind = *rc::gen::element(kv::OpKind::put, kv::OpKind::get, kv::OpKind::cas);
+    if (*rc::gen::arbitrary<bool>()) {
+      op.key = kv::Key::index(*rc::gen::arbitrary<std::uint32_t>());
+    } else {
+      auto name = *rc::gen::nonEmpty(rc::gen::string<std::string>());
+      op.key = kv::Key::named(name.substr(0, kv::kMaxNameBytes));
+    }
+    if (op.kind != kv::OpKind::get) op.value = *rc::gen::arbitrary<Bytes>();
+    if (op.kind == kv::OpKind::cas && *rc::gen::arbitrary<bool>())
+      op.expected = *rc::gen::arbitrary<Bytes>();
+    RC_ASSERT(kv::decode_op(kv::encode_op(op)) == op);
+  });
+  kv::Result r{kv::Status::cas_failed, std::nullopt, {}};
+  CHECK(kv::decode_result(kv::encode_result(r)) == r);
+  r = {kv::Status::error, std::nullopt, "why"};
+  CHECK(kv::decode_result(kv::encode_result(r)) == r);
+  CHECK_FALSE(kv::decode_result(Bytes{7}));
+}
