@@ -38,6 +38,7 @@ struct Duration {
   constexpr Duration operator+(Duration o) const { return {ns + o.ns}; }
   constexpr Duration operator-(Duration o) const { return {ns - o.ns}; }
   constexpr Duration operator*(std::int64_t k) const { return {ns * k}; }
+  constexpr Duration operator/(std::int64_t k) const { return {ns / k}; }
   constexpr double seconds() const { return static_cast<double>(ns) / 1e9; }
   constexpr double millis() const { return static_cast<double>(ns) / 1e6; }
 
