@@ -1,0 +1,118 @@
+#include "net/wire.hpp"
+
+#include <sodium.h>
+
+#include <cstring>
+
+namespace knhk::net {
+
+Wire::Wire(LinkKeys keys, WireConfig config)
+    : keys_(std::move(keys)),
+      config_(config),
+      // A restarted process must not reuse the ids of its previous life while a peer
+      // still holds fragments of them, so ids start at a random point.
+      next_message_id_(randombytes_random() | (std::uint64_t{randombytes_random()} << 32)),
+      from_replicas_(config.replica_limits),
+      from_clients_(config.client_limits) {}
+
+std::size_t Wire::max_payload_bytes() const {
+  return config_.max_datagram_bytes - kHeaderBytes - kTagBytes;
+}
+
+std::size_t Wire::reassembly_bytes() const {
+  return from_replicas_.buffered_bytes() + from_clients_.buffered_bytes();
+}
+
+bool Wire::seal(Principal to, std::span<const std::uint8_t> encoded, std::vector<Bytes>& out) {
+  return seal(to, next_message_id(), encoded, out);
+}
+
+bool Wire::seal(Principal to, std::uint64_t message_id, std::span<const std::uint8_t> encoded,
+                std::vector<Bytes>& out) {
+  const LinkKey* key = keys_.key_for(to);
+  if (!key || encoded.size() > kMaxNetMessageBytes) return false;
+  std::size_t payload = max_payload_bytes();
+  std::size_t count = encoded.empty() ? 1 : (encoded.size() + payload - 1) / payload;
+  if (count > 0xFFFF) return false;
+  FrameHeader h;
+  h.sender = keys_.self();
+  h.receiver = to;
+  h.message_id = message_id;
+  h.fragment_count = static_cast<std::uint16_t>(count);
+  h.total_length = static_cast<std::uint32_t>(encoded.size());
+  std::size_t chunk = fragment_chunk_bytes(h.total_length, h.fragment_count);
+  for (std::size_t i = 0; i < count; ++i) {
+    h.fragment_index = static_cast<std::uint16_t>(i);
+    std::size_t size = expected_fragment_bytes(h);
+    Bytes d(kHeaderBytes + size + kTagBytes);
+    write_header(h, d.data());
+    if (size > 0) std::memcpy(d.data() + kHeaderBytes, encoded.data() + i * chunk, size);
+    AuthTag tag = compute_tag(*key, std::span(d).first(kHeaderBytes + size));
+    std::memcpy(d.data() + kHeaderBytes + size, tag.data(), tag.size());
+    out.push_back(std::move(d));
+  }
+  return true;
+}
+
+std::optional<Received> Wire::open(std::span<const std::uint8_t> datagram, Time now) {
+  FrameResult parsed = parse_frame(datagram, config_.max_datagram_bytes);
+  if (!parsed.frame) {
+    drops_.add(parsed.reason);
+    return std::nullopt;
+  }
+  const ParsedFrame& f = *parsed.frame;
+  if (f.header.receiver != keys_.self()) {
+    drops_.add(DropReason::wrong_receiver);
+    return std::nullopt;
+  }
+  if (f.header.sender == keys_.self()) {  // our own identity: a reflection or a forgery
+    drops_.add(DropReason::unknown_sender);
+    return std::nullopt;
+  }
+  const LinkKey* key = keys_.key_for(f.header.sender);
+  if (!key) {
+    drops_.add(DropReason::unknown_sender);
+    return std::nullopt;
+  }
+  if (!verify_tag(*key, f.authenticated, f.tag)) {
+    drops_.add(DropReason::bad_auth);
+    return std::nullopt;
+  }
+  Reassembler& r = f.header.sender.kind == Principal::Kind::client ? from_clients_ : from_replicas_;
+  std::optional<Bytes> whole = r.add(f.header, f.fragment, now, drops_);
+  if (!whole) return std::nullopt;
+  Decoded<Message> decoded = decode_message(*whole);
+  if (!decoded) {
+    drops_.add(DropReason::decode_failed);
+    return std::nullopt;
+  }
+  if (auto reason = admission_check(keys_.self(), f.header.sender, *decoded.value)) {
+    drops_.add(*reason);
+    return std::nullopt;
+  }
+  return Received{f.header.sender, std::move(*decoded.value)};
+}
+
+void Wire::expire(Time now) {
+  from_replicas_.expire(now, drops_);
+  from_clients_.expire(now, drops_);
+}
+
+std::optional<DropReason> admission_check(Principal self, Principal from, const Message& m) {
+  bool self_is_replica = self.kind == Principal::Kind::replica;
+  if (from.kind == Principal::Kind::client) {
+    if (!self_is_replica) return DropReason::unexpected_message;
+    const auto* request = std::get_if<Request>(&m.body);
+    if (!request) return DropReason::unexpected_message;
+    if (request->client.value != from.id) return DropReason::principal_mismatch;
+    return std::nullopt;
+  }
+  if (self_is_replica) return std::nullopt;
+  const auto* reply = std::get_if<Reply>(&m.body);
+  if (!reply) return DropReason::unexpected_message;
+  if (reply->replica.value != from.id || reply->client.value != self.id)
+    return DropReason::principal_mismatch;
+  return std::nullopt;
+}
+
+}  // namespace knhk::net

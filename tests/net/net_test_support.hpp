@@ -1,0 +1,133 @@
+// Shared pieces of the transport tests: deterministic keys, a cluster file on free
+// loopback ports, and a tiny replica that exercises every effect the UDP host executes.
+#pragma once
+
+#include <boost/asio/ip/udp.hpp>
+#include <filesystem>
+#include <string>
+
+#include "net/cluster_file.hpp"
+#include "net/link_keys.hpp"
+#include "net/wire.hpp"
+#include "protocols/common/host.hpp"
+#include "protocols/message.hpp"
+
+namespace knhk::net::test {
+
+inline Ed25519KeyPair key_for(Principal p) {
+  std::array<std::uint8_t, 32> seed{};
+  seed[0] = static_cast<std::uint8_t>(p.kind) + 1;
+  seed[1] = static_cast<std::uint8_t>(p.id);
+  seed[2] = static_cast<std::uint8_t>(p.id >> 8);
+  return ed25519_keypair_from_seed(seed);
+}
+
+// A port the kernel just handed out (and released); good enough on loopback.
+inline std::uint16_t free_udp_port() {
+  boost::asio::io_context io;
+  boost::asio::ip::udp::socket s(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return s.local_endpoint().port();
+}
+
+inline ClusterFile make_cluster(std::uint32_t nodes, std::uint32_t clients) {
+  ClusterFile c;
+  c.params.nodes = nodes;
+  c.params.crypto = CryptoScheme::ed25519;
+  for (std::uint32_t i = 0; i < nodes; ++i)
+    c.nodes.push_back({NodeId(i), "127.0.0.1", free_udp_port(),
+                       key_for(Principal::replica(NodeId(i))).public_key});
+  for (std::uint32_t i = 0; i < clients; ++i)
+    c.clients[ClientId(i)] = key_for(Principal::client(ClientId(i))).public_key;
+  return c;
+}
+
+inline Wire make_wire(const ClusterFile& c, Principal self, WireConfig config = {}) {
+  return Wire(LinkKeys(self, key_for(self), c.directory()), config);
+}
+
+inline Message request_message(std::uint32_t client, std::uint64_t id, std::size_t op_bytes) {
+  Request r;
+  r.client = ClientId(client);
+  r.id = RequestId(id);
+  r.operation.resize(op_bytes);
+  for (std::size_t i = 0; i < op_bytes; ++i) r.operation[i] = static_cast<std::uint8_t>(i * 7 + id);
+  return Message{r};
+}
+
+inline std::filesystem::path temp_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("knhk-net-test-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// Commits every client request at the next position (no agreement: a transport test
+// double), replies with the position, persists the count, and on a timer broadcasts a
+// `ping_bytes`-sized message to its peers so replica-to-replica paths and fragmentation
+// are exercised.
+class CommitReplica : public Replica {
+ public:
+  CommitReplica(NodeId self, std::size_t ping_bytes) : self_(self), ping_bytes_(ping_bytes) {}
+
+  void step(Time now, const Input& input, Effects& out) override {
+    if (auto* s = std::get_if<StartInput>(&input)) {
+      if (s->recovered && s->recovered->count("count")) {
+        Reader r(s->recovered->at("count"));
+        committed_ = r.u64();
+      }
+      recovered_ = committed_;
+      out.set_timer(1, Duration::millis_(5));
+    } else if (auto* t = std::get_if<TimerInput>(&input)) {
+      if (t->id == 1 && pings_sent_ < 3) {
+        ++pings_sent_;
+        out.broadcast(
+            std::make_shared<const Message>(request_message(999, pings_sent_, ping_bytes_)));
+        out.set_timer(1, Duration::millis_(5));
+      }
+    } else if (auto* m = std::get_if<MessageInput>(&input)) {
+      // Count only pings whose bytes arrived intact (reassembly must be exact).
+      auto* r = std::get_if<Request>(&m->msg->body);
+      Message expected = request_message(999, r ? r->id.value : 0, ping_bytes_);
+      if (r && r->operation == std::get<Request>(expected.body).operation)
+        ++pings_received_[m->from];
+    } else if (auto* c = std::get_if<ClientRequestInput>(&input)) {
+      commit(*c->request, out);
+    }
+  }
+
+  ReplicaStatus status() const override {
+    ReplicaStatus s;
+    s.committed = Seq(committed_);
+    return s;
+  }
+
+  std::uint64_t committed() const { return committed_; }
+  std::uint64_t recovered() const { return recovered_; }
+  std::map<NodeId, std::uint64_t> pings_received_;
+
+ private:
+  void commit(const Request& r, Effects& out) {
+    ++committed_;
+    Writer w;
+    w.u64(committed_);
+    out.persist("count", w.bytes());
+    auto batch = std::make_shared<const Batch>(Batch{r});
+    out.list.emplace_back(
+        CommitEffect{Seq(committed_), View(0), committed_, batch_digest(*batch), batch, Digest{}});
+    Reply reply;
+    reply.client = r.client;
+    reply.id = r.id;
+    reply.replica = self_;
+    reply.result = w.bytes();
+    out.list.emplace_back(ReplyEffect{r.client, std::make_shared<const Reply>(reply)});
+  }
+
+  NodeId self_;
+  std::size_t ping_bytes_;
+  std::uint64_t committed_ = 0;
+  std::uint64_t recovered_ = 0;
+  std::uint64_t pings_sent_ = 0;
+};
+
+}  // namespace knhk::net::test
