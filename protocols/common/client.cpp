@@ -9,7 +9,8 @@ ClientCore::ClientCore(ClientCoreConfig config, std::shared_ptr<const Signer> si
     : config_(config),
       rules_{config.replicas},
       signer_(std::move(signer)),
-      verifier_(std::move(verifier)) {}
+      verifier_(std::move(verifier)),
+      next_id_(config.first_request) {}
 
 RequestId ClientCore::submit(Time now, Bytes operation, ClientOutput& out) {
   const RequestId id = next_id_;

@@ -22,6 +22,9 @@ struct ClientCoreConfig {
   ClientId id;
   std::uint32_t replicas = 4;  // n; a result needs f + 1 matching replies
   Duration request_timeout = Duration::secs(1);
+  // Id of the first request. Replicas execute a client's requests at most once by id, so
+  // a real client process reusing an identity must start above its earlier runs.
+  RequestId first_request{1};
 };
 
 // A request that just completed.
