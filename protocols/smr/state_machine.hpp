@@ -32,6 +32,7 @@ struct Snapshot {
   Bytes app_state;
   std::map<ClientId, ClientEntry> clients;
   Digest state_hash;  // hash over position, app state and client table
+  bool operator==(const Snapshot&) const = default;
 };
 Bytes encode_snapshot(const Snapshot& s);
 // Strict: rejects trailing bytes and client tables that are not sorted; does not check

@@ -31,8 +31,9 @@ class EchoReplica : public Replica {
 TEST_CASE("the recording host returns the effects of each input") {
   testing::RecordingHost host(std::make_unique<EchoReplica>());
   host.start();
-  auto& effects = host.deliver(NodeId(2), pbft::Placeholder{View(5)});
-  auto sent = testing::RecordingHost::sent<pbft::Placeholder>(effects);
+  auto& effects =
+      host.deliver(NodeId(2), pbft::Message{pbft::Prepare{View(5), Seq(1), {}, NodeId(2)}});
+  auto sent = testing::RecordingHost::sent<pbft::Prepare>(effects);
   REQUIRE(sent.size() == 1);
   REQUIRE(sent[0].view == View(5));
 }

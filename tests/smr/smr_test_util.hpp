@@ -11,13 +11,6 @@
 #include "protocols/smr/kv.hpp"
 #include "protocols/smr/state_machine.hpp"
 
-namespace knhk::smr {
-inline bool operator==(const Snapshot& a, const Snapshot& b) {
-  return a.position == b.position && a.app_state == b.app_state && a.clients == b.clients &&
-         a.state_hash == b.state_hash;
-}
-}  // namespace knhk::smr
-
 inline knhk::Bytes smr_bank_transfer(std::uint32_t from, std::uint32_t to, std::uint64_t amount) {
   return knhk::smr::bank::encode_transfer(from, to, amount);
 }
