@@ -1,12 +1,11 @@
-// PLACEHOLDER: replaced by the real hotstuff replica.
 #include "protocols/hotstuff/factory.hpp"
 
-#include <stdexcept>
+#include "protocols/hotstuff/replica.hpp"
 
 namespace knhk::hotstuff {
 
-std::unique_ptr<Replica> make_replica(const ReplicaSetup&) {
-  throw std::logic_error("hotstuff replica not implemented yet");
+std::unique_ptr<Replica> make_replica(const ReplicaSetup& setup) {
+  return std::make_unique<HotStuffReplica>(setup, HotStuffConfig::from(setup.params));
 }
 
 }  // namespace knhk::hotstuff

@@ -1,0 +1,109 @@
+#include "protocols/hotstuff/block_tree.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace knhk::hotstuff {
+
+BlockTree::BlockTree() {
+  auto g = std::make_shared<const Block>(genesis_block());
+  blocks_[genesis_hash()] = BlockEntry{g, genesis_hash(), true};
+  committed_order_.push_back(genesis_hash());
+  root_ = genesis_hash();
+}
+
+const BlockEntry& BlockTree::insert(std::shared_ptr<const Block> block, const Digest& hash) {
+  auto [it, inserted] = blocks_.try_emplace(hash, BlockEntry{std::move(block), hash, false});
+  return it->second;
+}
+
+const BlockEntry* BlockTree::find(const Digest& hash) const {
+  auto it = blocks_.find(hash);
+  return it == blocks_.end() ? nullptr : &it->second;
+}
+
+AncestryWalk BlockTree::walk_to(const Digest& from, const Digest& target) const {
+  const BlockEntry* t = find(target);
+  AncestryWalk out;
+  if (!t) {
+    out.missing = target;
+    return out;
+  }
+  Digest cur = from;
+  // Views strictly increase along parent links of valid blocks, so this terminates.
+  while (true) {
+    const BlockEntry* e = find(cur);
+    if (!e) {
+      out.result = AncestryWalk::Result::missing;
+      out.missing = cur;
+      return out;
+    }
+    if (e->block->view <= t->block->view) {
+      out.result = cur == target ? AncestryWalk::Result::reached : AncestryWalk::Result::diverged;
+      return out;
+    }
+    cur = e->block->parent;
+  }
+}
+
+std::vector<const BlockEntry*> BlockTree::chain_after(const Digest& ancestor,
+                                                      const Digest& from) const {
+  std::vector<const BlockEntry*> out;
+  for (Digest cur = from; cur != ancestor;) {
+    const BlockEntry* e = find(cur);
+    if (!e) throw std::logic_error("hotstuff: chain_after on an incomplete chain");
+    out.push_back(e);
+    cur = e->block->parent;
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+std::vector<Block> BlockTree::ancestors(const Digest& hash, std::uint32_t max) const {
+  std::vector<Block> out;
+  Digest cur = hash;
+  while (out.size() < max) {
+    const BlockEntry* e = find(cur);
+    // A stub root carries no batch: it cannot be served (its hash would not verify).
+    if (!e || e->stub) break;
+    out.push_back(*e->block);
+    if (e->block->view.value == 0) break;
+    cur = e->block->parent;
+  }
+  return out;
+}
+
+void BlockTree::mark_committed(const Digest& hash, std::uint64_t retain) {
+  auto it = blocks_.find(hash);
+  if (it == blocks_.end()) throw std::logic_error("hotstuff: committing an unknown block");
+  if (it->second.committed) return;
+  it->second.committed = true;
+  committed_order_.push_back(hash);
+  root_ = hash;
+  prune(retain);
+}
+
+void BlockTree::install_root(const Block& header, const Digest& hash) {
+  auto stub = std::make_shared<Block>(header);
+  stub->batch.clear();
+  blocks_[hash] = BlockEntry{std::move(stub), hash, true, true};
+  committed_order_.push_back(hash);
+  root_ = hash;
+}
+
+void BlockTree::prune(std::uint64_t retain) {
+  const View root_view = blocks_.at(root_).block->view;
+  // Forks: uncommitted blocks at or below the root's view can never be committed.
+  for (auto it = blocks_.begin(); it != blocks_.end();) {
+    if (!it->second.committed && it->second.block->view <= root_view)
+      it = blocks_.erase(it);
+    else
+      ++it;
+  }
+  while (committed_order_.size() > retain + 1) {
+    blocks_.erase(committed_order_.front());
+    committed_order_.pop_front();
+  }
+}
+
+}  // namespace knhk::hotstuff

@@ -1,0 +1,36 @@
+// HotStuff's configuration, derived from the scenario's protocol parameters.
+#pragma once
+
+#include <cstdint>
+
+#include "protocols/common/params.hpp"
+#include "protocols/common/types.hpp"
+
+namespace knhk::hotstuff {
+
+struct HotStuffConfig {
+  std::uint32_t n = 4;
+  std::uint32_t f = 1;
+  std::uint32_t quorum = 3;  // n - f votes make a QC
+  std::uint32_t batch_size = 1;
+  Duration batch_timeout = Duration::millis_(1);
+  Duration view_timeout = Duration::millis_(500);
+  // Exponential back-off doubles the view timeout per consecutive timeout, up to 2^cap.
+  std::uint32_t max_backoff_exponent = 6;
+  std::uint64_t snapshot_interval = 1024;
+  AppKind app = AppKind::kv;
+  std::uint32_t keys = 100;
+  // Committed blocks kept in memory to serve block sync to lagging replicas.
+  std::uint64_t retained_committed_blocks = 1024;
+  // Client requests waiting to be proposed; more are dropped (clients retransmit).
+  std::size_t max_pending_requests = 1u << 18;
+  // Proposals parked while their ancestors are fetched.
+  std::size_t max_parked_proposals = 64;
+
+  // Throws InvalidValidatorSetError when n < 4 or the parameters are unusable.
+  static HotStuffConfig from(const ProtocolParams& p);
+
+  NodeId leader(View v) const { return NodeId(static_cast<std::uint32_t>(v.value % n)); }
+};
+
+}  // namespace knhk::hotstuff

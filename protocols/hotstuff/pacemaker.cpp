@@ -1,0 +1,120 @@
+// The pacemaker (Alg. 5): round-robin leaders, view timeouts with exponential
+// back-off, NEW-VIEW carrying qc_high to the next leader. The view timer runs only
+// while there is work (requests waiting, or uncommitted blocks with requests), so an
+// idle cluster does not spin through views.
+#include "protocols/hotstuff/pacemaker.hpp"
+
+#include <algorithm>
+
+#include "protocols/hotstuff/replica.hpp"
+
+namespace knhk::hotstuff {
+
+bool Pacemaker::advance_to(View v) {
+  if (v <= cur_view_) return false;
+  cur_view_ = v;
+  return true;
+}
+
+View Pacemaker::on_timeout() {
+  ++consecutive_timeouts_;
+  cur_view_ = cur_view_.next();
+  return cur_view_;
+}
+
+Duration Pacemaker::timeout() const {
+  const std::uint32_t exp = std::min(consecutive_timeouts_, cfg_.max_backoff_exponent);
+  return cfg_.view_timeout * (std::int64_t{1} << exp);
+}
+
+std::size_t Pacemaker::add_new_view(View view, NodeId sender, const QuorumCert& high_qc) {
+  auto& senders = new_views_[view];
+  senders.emplace(sender, high_qc);
+  return senders.size();
+}
+
+std::optional<QuorumCert> Pacemaker::highest_new_view_qc(View view) const {
+  auto it = new_views_.find(view);
+  if (it == new_views_.end() || it->second.empty()) return std::nullopt;
+  const QuorumCert* best = nullptr;
+  for (const auto& [sender, qc] : it->second)
+    if (!best || qc.view > best->view) best = &qc;
+  return *best;
+}
+
+void Pacemaker::prune_below(View view) {
+  while (!new_views_.empty() && new_views_.begin()->first < view)
+    new_views_.erase(new_views_.begin());
+}
+
+// ---- the replica's pacemaker handlers ----
+
+void HotStuffReplica::enter_view(View v) {
+  if (!pacemaker_.advance_to(v)) return;
+  // Progress: the view timer restarts for the new view.
+  if (has_work()) {
+    out_->set_timer(kViewTimer, pacemaker_.timeout());
+    view_timer_armed_ = true;
+  }
+}
+
+void HotStuffReplica::on_view_timeout() {
+  const View v = pacemaker_.on_timeout();
+  ++view_changes_;
+  out_->trace("view_timeout", v, pacemaker_.consecutive_timeouts(),
+              "next timeout " + to_string(pacemaker_.timeout()));
+  NewView m{v, qc_high_, id_, {}};
+  sign(m, *signer_);
+  send_to(cfg_.leader(v), std::move(m));
+  if (has_work()) {
+    out_->set_timer(kViewTimer, pacemaker_.timeout());
+    view_timer_armed_ = true;
+  }
+}
+
+void HotStuffReplica::on_new_view(NodeId from, const NewView& m) {
+  if (m.sender != from) {
+    reject("sender_mismatch", m.view, "new_view");
+    return;
+  }
+  if (!verify_signature(m, *verifier_)) {
+    reject("bad_signature", m.view, "new_view");
+    evidence(from, EvidenceEffect::Kind::invalid_signature, "new-view signature invalid");
+    return;
+  }
+  if (m.high_qc.view >= m.view) {
+    reject("malformed_new_view", m.view);
+    return;
+  }
+  if (!verify_qc_from(m.high_qc, from, m.view)) return;
+  update_qc_high(m.high_qc, from);
+  if (cfg_.leader(m.view) != id_) {
+    reject("new_view_not_for_leader", m.view);
+    return;
+  }
+  if (m.view <= last_proposed_view_) return;  // late: this view was already served
+  if (pacemaker_.add_new_view(m.view, from, m.high_qc) < cfg_.quorum) return;
+  // n - f replicas are in this view: propose on the highest QC among them (which
+  // update_qc_high already made ours), even an empty block.
+  if (!ready_view_ || *ready_view_ < m.view) ready_view_ = m.view;
+  forced_view_ = m.view;
+  out_->trace("new_view_quorum", m.view, 0, "qc_high view " + std::to_string(qc_high_.view.value));
+  try_propose();
+}
+
+bool HotStuffReplica::has_work() const {
+  return !pool_.empty() || has_uncommitted_payload(qc_high_.block);
+}
+
+void HotStuffReplica::refresh_view_timer() {
+  const bool work = has_work();
+  if (work && !view_timer_armed_) {
+    out_->set_timer(kViewTimer, pacemaker_.timeout());
+    view_timer_armed_ = true;
+  } else if (!work && view_timer_armed_) {
+    out_->cancel_timer(kViewTimer);
+    view_timer_armed_ = false;
+  }
+}
+
+}  // namespace knhk::hotstuff

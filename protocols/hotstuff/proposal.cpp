@@ -1,0 +1,138 @@
+// Receiving a proposal: Alg. 4 onReceiveProposal (vote when b_new.height > vheight and
+// safeNode holds) followed by update(b_new) (lock and three-chain commit).
+#include "protocols/hotstuff/replica.hpp"
+
+namespace knhk::hotstuff {
+
+void HotStuffReplica::on_proposal(NodeId from, const Proposal& p) {
+  if (!validate_proposal(from, p)) return;
+  accept_proposal(from, p);
+}
+
+// Filters, in order: who sent it, its signature, its hash, whether the sender leads
+// the view, the block's shape, equivocation, the justify QC, the client signatures.
+bool HotStuffReplica::validate_proposal(NodeId from, const Proposal& p) {
+  const View v = p.block.view;
+  using Kind = EvidenceEffect::Kind;
+  if (p.sender != from) {
+    reject("sender_mismatch", v);
+    return false;
+  }
+  if (!verify_signature(p, *verifier_)) {
+    reject("bad_signature", v, "proposal");
+    evidence(from, Kind::invalid_signature, "proposal signature invalid");
+    return false;
+  }
+  if (block_hash(p.block) != p.block_hash) {
+    reject("block_hash_mismatch", v);
+    evidence(from, Kind::protocol_violation, "signed proposal with a wrong block hash");
+    return false;
+  }
+  if (cfg_.leader(v) != p.sender || p.block.proposer != p.sender) {
+    reject("not_leader", v, "proposal from " + std::to_string(p.sender.value));
+    evidence(from, Kind::protocol_violation, "signed proposal for a view it does not lead");
+    return false;
+  }
+  if (v.value == 0 || p.block.parent != p.block.justify.block || p.block.justify.view >= v) {
+    reject("malformed_block", v);
+    evidence(from, Kind::protocol_violation, "block does not extend its justify QC");
+    return false;
+  }
+  auto [seen, first] = leader_proposals_.try_emplace(v, p.block_hash);
+  if (!first && seen->second != p.block_hash) {
+    reject("proposal_equivocation", v);
+    evidence(from, Kind::equivocation,
+             "two proposals for view " + std::to_string(v.value) + ": " + seen->second.short_hex() +
+                 " and " + p.block_hash.short_hex());
+    return false;
+  }
+  // A late or duplicated delivery is benign: ignore it without counting.
+  if (v <= exec_view_ || tree_.contains(p.block_hash)) return false;
+  if (!verify_qc_from(p.block.justify, from, v)) return false;
+  if (!batch_signatures_ok(p.block)) {
+    reject("bad_request_signature", v, "in proposal");
+    evidence(from, Kind::protocol_violation, "proposal carries a forged client request");
+    return false;
+  }
+  return true;
+}
+
+bool HotStuffReplica::batch_signatures_ok(const Block& b) {
+  for (const auto& r : b.batch)
+    if (!pool_.holds(r) && !verify_request(r, *verifier_)) return false;
+  return true;
+}
+
+void HotStuffReplica::accept_proposal(NodeId from, const Proposal& p) {
+  const Block& b_new = p.block;
+  if (b_new.view <= exec_view_ || tree_.contains(p.block_hash)) return;
+  if (!ancestry_complete(from, p)) return;
+  const BlockEntry* parent = tree_.find(b_new.parent);
+  if (b_new.height != parent->block->height.next()) {
+    reject("bad_height", b_new.view);
+    evidence(p.sender, EvidenceEffect::Kind::protocol_violation, "block height is not parent+1");
+    return;
+  }
+  Digest missing;
+  SafeNode verdict = safety_.locked_qc.view <= exec_view_
+                         ? SafeNode::safe
+                         : safe_node(tree_, b_new, safety_.locked_qc, &missing);
+  if (verdict == SafeNode::missing_ancestor) {
+    sync_.park(from, p);
+    fetch(missing, from);
+    return;
+  }
+  tree_.insert(std::make_shared<const Block>(b_new), p.block_hash);
+  update_qc_high(b_new.justify, p.sender);
+  vote_if_safe(p, verdict);
+  apply_update(b_new);
+  enter_view(b_new.view.next());
+  retry_parked();
+  try_propose();
+}
+
+// The chain from the proposal down to b_exec must be in the tree before safeNode and
+// the commit rule can be evaluated; otherwise park the proposal and fetch.
+bool HotStuffReplica::ancestry_complete(NodeId from, const Proposal& p) {
+  AncestryWalk walk = tree_.walk_to(p.block.parent, b_exec_);
+  switch (walk.result) {
+    case AncestryWalk::Result::reached:
+      return true;
+    case AncestryWalk::Result::diverged:
+      reject("conflicts_with_committed", p.block.view);
+      return false;
+    case AncestryWalk::Result::missing:
+      sync_.park(from, p);
+      fetch(walk.missing, from);
+      return false;
+  }
+  return false;
+}
+
+void HotStuffReplica::vote_if_safe(const Proposal& p, SafeNode verdict) {
+  const Block& b_new = p.block;
+  if (!may_vote(safety_.vheight, b_new, verdict)) {
+    if (verdict == SafeNode::unsafe) reject("unsafe_proposal", b_new.view, "conflicts with lock");
+    return;
+  }
+  // Persist vheight before the vote leaves (Alg. 4: vheight <- b_new.height).
+  safety_.vheight = b_new.view;
+  persist_safety();
+  Vote vote{b_new.view, p.block_hash, id_, {}};
+  sign(vote, *signer_);
+  // Linear communication: the vote goes to the next view's leader only.
+  send_to(cfg_.leader(b_new.view.next()), vote);
+}
+
+// Alg. 4 update(b*): b'' = b*.justify.node, b' = b''.justify.node, b = b'.justify.node.
+void HotStuffReplica::apply_update(const Block& b_star) {
+  ChainUpdate u = update_chain(tree_, b_star, safety_.locked_qc, exec_view_);
+  if (u.new_lock) {
+    safety_.locked_qc = *u.new_lock;
+    persist_safety();
+    out_->trace("lock", u.new_lock->view, 0, u.new_lock->block.short_hex());
+  }
+  if (u.commit) commit_chain(*u.commit);
+}
+
+}  // namespace knhk::hotstuff
