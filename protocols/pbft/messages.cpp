@@ -74,7 +74,7 @@ T decode_vote(Reader& r, std::uint8_t tag) {
   return m;
 }
 
-PrePrepare decode_pre_prepare(Reader& r) {
+PrePrepare decode_pre_prepare_impl(Reader& r) {
   expect_tag(r, kPrePrepare);
   PrePrepare m;
   m.view = get_id<View>(r);
@@ -115,9 +115,9 @@ void encode_prepared(Writer& w, const PreparedCertificate& c) {
   encode_signed(w, c.pre_prepare);
   encode_list(w, c.prepares);
 }
-PreparedCertificate decode_prepared(Reader& r) {
+PreparedCertificate decode_prepared_impl(Reader& r) {
   PreparedCertificate c;
-  c.pre_prepare = decode_pre_prepare(r);
+  c.pre_prepare = decode_pre_prepare_impl(r);
   c.prepares = decode_list<Prepare>(r, kMinPrepareBytes, kMaxReplicas, decode_prepare);
   return c;
 }
@@ -130,21 +130,21 @@ ViewChange decode_view_change(Reader& r) {
   m.stable_state_hash = r.digest();
   m.stable_certificate =
       decode_list<Checkpoint>(r, kMinCheckpointBytes, kMaxReplicas, decode_checkpoint);
-  m.prepared =
-      decode_list<PreparedCertificate>(r, kMinPrePrepareBytes + 4, kMaxLogEntries, decode_prepared);
+  m.prepared = decode_list<PreparedCertificate>(r, kMinPrePrepareBytes + 4, kMaxLogEntries,
+                                                decode_prepared_impl);
   m.replica = get_id<NodeId>(r);
   m.signature = get_signature(r);
   return m;
 }
 
-NewView decode_new_view(Reader& r) {
+NewView decode_new_view_impl(Reader& r) {
   expect_tag(r, kNewView);
   NewView m;
   m.view = get_id<View>(r);
   m.view_changes =
       decode_list<ViewChange>(r, kMinViewChangeBytes, kMaxReplicas, decode_view_change);
   m.pre_prepares =
-      decode_list<PrePrepare>(r, kMinPrePrepareBytes, kMaxLogEntries, decode_pre_prepare);
+      decode_list<PrePrepare>(r, kMinPrePrepareBytes, kMaxLogEntries, decode_pre_prepare_impl);
   m.replica = get_id<NodeId>(r);
   m.signature = get_signature(r);
   return m;
@@ -153,6 +153,7 @@ NewView decode_new_view(Reader& r) {
 StateRequest decode_state_request(Reader& r) {
   expect_tag(r, kStateRequest);
   StateRequest m;
+  m.view = get_id<View>(r);
   m.last_executed = get_id<Seq>(r);
   m.replica = get_id<NodeId>(r);
   m.signature = get_signature(r);
@@ -165,7 +166,7 @@ void encode_checkpoint_transfer(Writer& w, const CheckpointTransfer& c) {
   encode_list(w, c.certificate);
   w.bytes(c.snapshot);
 }
-CheckpointTransfer decode_checkpoint_transfer(Reader& r) {
+CheckpointTransfer decode_checkpoint_transfer_impl(Reader& r) {
   CheckpointTransfer c;
   c.seq = get_id<Seq>(r);
   c.state_hash = r.digest();
@@ -176,7 +177,7 @@ CheckpointTransfer decode_checkpoint_transfer(Reader& r) {
 
 CommittedEntry decode_committed_entry(Reader& r) {
   CommittedEntry e;
-  e.pre_prepare = decode_pre_prepare(r);
+  e.pre_prepare = decode_pre_prepare_impl(r);
   e.commits = decode_list<Commit>(r, kMinPrepareBytes, kMaxReplicas, decode_commit);
   return e;
 }
@@ -184,10 +185,10 @@ CommittedEntry decode_committed_entry(Reader& r) {
 StateResponse decode_state_response(Reader& r) {
   expect_tag(r, kStateResponse);
   StateResponse m;
-  if (r.boolean()) m.checkpoint = decode_checkpoint_transfer(r);
+  if (r.boolean()) m.checkpoint = decode_checkpoint_transfer_impl(r);
   m.entries = decode_list<CommittedEntry>(r, kMinPrePrepareBytes + 4, kMaxLogEntries,
                                           decode_committed_entry);
-  if (r.boolean()) m.new_view = decode_new_view(r);
+  if (r.boolean()) m.new_view = decode_new_view_impl(r);
   m.replica = get_id<NodeId>(r);
   m.signature = get_signature(r);
   return m;
@@ -249,6 +250,7 @@ void encode_body(Writer& w, const NewView& m) {
 
 void encode_body(Writer& w, const StateRequest& m) {
   w.u8(kStateRequest);
+  put(w, m.view);
   put(w, m.last_executed);
   put(w, m.replica);
 }
@@ -276,7 +278,7 @@ Message decode_message(Reader& r) {
   Reader peek = r;
   switch (peek.u8()) {
     case kPrePrepare:
-      return decode_pre_prepare(r);
+      return decode_pre_prepare_impl(r);
     case kPrepare:
       return decode_prepare(r);
     case kCommit:
@@ -293,6 +295,31 @@ Message decode_message(Reader& r) {
       return decode_state_response(r);
   }
   throw DecodeError("unknown pbft message tag");
+}
+
+void encode(Writer& w, const PrePrepare& m) {
+  encode_signed(w, m);
+}
+PrePrepare decode_pre_prepare(Reader& r) {
+  return decode_pre_prepare_impl(r);
+}
+void encode(Writer& w, const PreparedCertificate& c) {
+  encode_prepared(w, c);
+}
+PreparedCertificate decode_prepared_certificate(Reader& r) {
+  return decode_prepared_impl(r);
+}
+void encode(Writer& w, const CheckpointTransfer& c) {
+  encode_checkpoint_transfer(w, c);
+}
+CheckpointTransfer decode_checkpoint_transfer(Reader& r) {
+  return decode_checkpoint_transfer_impl(r);
+}
+void encode(Writer& w, const NewView& m) {
+  encode_signed(w, m);
+}
+NewView decode_new_view(Reader& r) {
+  return decode_new_view_impl(r);
 }
 
 std::string_view type_name(const Message& m) {

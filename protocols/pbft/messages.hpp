@@ -95,6 +95,7 @@ struct NewView {
 // State transfer (TOCS'02 §6.2, simplified to whole snapshots): "I have executed up to
 // `last_executed`; send me what I am missing".
 struct StateRequest {
+  View view;  // the requester's view: the responder adds its NEW-VIEW when it is ahead
   Seq last_executed;
   NodeId replica;
   Signature signature{};
@@ -167,6 +168,16 @@ bool verify(const T& m, const Verifier& verifier) {
   encode_body(w, m);
   return verifier.verify(Principal::replica(m.replica), w.bytes(), m.signature);
 }
+// Records for durable storage and embedding (same layout as inside messages).
+void encode(Writer& w, const PrePrepare& m);
+PrePrepare decode_pre_prepare(Reader& r);
+void encode(Writer& w, const PreparedCertificate& c);
+PreparedCertificate decode_prepared_certificate(Reader& r);
+void encode(Writer& w, const CheckpointTransfer& c);
+CheckpointTransfer decode_checkpoint_transfer(Reader& r);
+void encode(Writer& w, const NewView& m);
+NewView decode_new_view(Reader& r);
+
 // Signs / verifies whichever message the variant holds.
 void sign(Message& m, const Signer& signer);
 bool verify(const Message& m, const Verifier& verifier);

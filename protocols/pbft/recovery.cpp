@@ -1,0 +1,122 @@
+// Durable state across crashes. The state machine keeps the committed batches and its
+// snapshots (smr/); PBFT adds what the protocol must not forget (OSDI'99 §4.2, §4.4):
+//   "pbft/view"             the current view and whether a view change is in progress
+//   "pbft/log/<seq>"        each accepted pre-prepare and, once prepared, its certificate
+//   "pbft/checkpoint"       the stable checkpoint: certificate and snapshot
+// Each is written (a PersistEffect earlier in the same effect list) before any message that
+// depends on it leaves, so a restarted replica never contradicts what it said before.
+#include <cstdio>
+
+#include "protocols/pbft/replica.hpp"
+
+namespace knhk::pbft {
+namespace {
+
+constexpr const char* kViewKey = "pbft/view";
+constexpr const char* kCheckpointKey = "pbft/checkpoint";
+constexpr const char* kLogPrefix = "pbft/log/";
+
+std::string slot_key(Seq n) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(n.value));
+  return std::string(kLogPrefix) + buf;
+}
+
+}  // namespace
+
+void PbftReplica::persist_view() {
+  Writer w;
+  put(w, view_);
+  w.boolean(active_);
+  out_->persist(kViewKey, w.take());
+}
+
+void PbftReplica::persist_slot(Seq n, const Slot& slot) {
+  if (!slot.pre_prepare) return;
+  Writer w;
+  encode(w, *slot.pre_prepare);
+  w.boolean(slot.prepared.has_value());
+  if (slot.prepared) encode(w, *slot.prepared);
+  out_->persist(slot_key(n), w.take());
+}
+
+void PbftReplica::erase_slot(Seq n) {
+  out_->erase(slot_key(n));
+}
+
+void PbftReplica::persist_stable_checkpoint() {
+  auto snap = checkpoint_snapshots_.find(low_);
+  check_invariant(snap != checkpoint_snapshots_.end(), "snapshot of the stable checkpoint");
+  Writer w;
+  encode(w, CheckpointTransfer{low_, stable_hash_, stable_certificate_,
+                               smr::encode_snapshot(snap->second)});
+  out_->persist(kCheckpointKey, w.take());
+}
+
+void PbftReplica::on_start(const StartInput& in) {
+  bool restarted = in.recovered && !in.recovered->empty();
+  if (restarted) recover(*in.recovered);
+  out_->set_timer(kTickTimer, config_.retransmit_interval);
+  executed_at_last_tick_ = last_executed_;
+  if (restarted) request_state();  // we were away: catch up with the others
+}
+
+void PbftReplica::recover(const DurableStore& store) {
+  auto report = sm_->recover(store);
+  if (!report.ok) out_->trace("recovery_error", view_, 0, report.error);
+  last_executed_ = sm_->last_position();
+  try {
+    if (auto it = store.find(kCheckpointKey); it != store.end()) {
+      Reader r(it->second);
+      auto cp = decode_checkpoint_transfer(r);
+      auto snap = smr::decode_snapshot(cp.snapshot);
+      if (snap && snap->state_hash == cp.state_hash && snap->position == cp.seq) {
+        if (cp.seq > last_executed_ && sm_->install_snapshot(*snap, *out_)) last_executed_ = cp.seq;
+        if (cp.seq <= last_executed_) {
+          low_ = cp.seq;
+          stable_hash_ = cp.state_hash;
+          stable_certificate_ = cp.certificate;
+          checkpoint_snapshots_.clear();
+          checkpoint_snapshots_[low_] = *snap;
+        }
+      }
+    }
+    if (auto it = store.find(kViewKey); it != store.end()) {
+      Reader r(it->second);
+      view_ = get_id<View>(r);
+      active_ = r.boolean();
+    }
+    for (auto it = store.lower_bound(kLogPrefix);
+         it != store.end() && it->first.rfind(kLogPrefix, 0) == 0; ++it) {
+      Reader r(it->second);
+      PrePrepare pp = decode_pre_prepare(r);
+      std::optional<PreparedCertificate> prepared;
+      if (r.boolean()) prepared = decode_prepared_certificate(r);
+      if (pp.seq <= low_) continue;
+      Slot& slot = log_[pp.seq];
+      slot.prepared = prepared;
+      next_seq_ = std::max(next_seq_, pp.seq.next());
+      if (pp.view != view_) continue;
+      slot.pre_prepare = pp;
+      slot.batch = std::make_shared<const Batch>(pp.batch);
+      slot.executed = slot.committed = pp.seq <= last_executed_;
+      slot.prepare_sent = !is_primary();
+    }
+  } catch (const DecodeError& e) {
+    out_->trace("recovery_error", view_, 0, e.what());
+  }
+  next_seq_ = std::max(next_seq_, std::max(last_executed_, low_).next());
+  out_->trace("recovered", view_, last_executed_.value,
+              "stable " + std::to_string(low_.value) + (active_ ? "" : ", in view change"));
+  if (!active_) {
+    // We crashed during a view change: ask again for the view we had asked for.
+    ViewChange vc = make_view_change(view_);
+    sign(vc, *signer_);
+    view_change_log_[view_][id_] = vc;
+    broadcast(make_message(pbft::Message{vc}));
+    out_->set_timer(kViewChangeTimer, current_timeout());
+    request_timer_armed_ = true;
+  }
+}
+
+}  // namespace knhk::pbft

@@ -1,0 +1,400 @@
+// Dispatch, client requests and the normal-case protocol (OSDI'99 §4.2): the primary
+// assigns sequence numbers to batches and multicasts PRE-PREPARE; backups accept it and
+// multicast PREPARE; a replica with the pre-prepare and 2f matching prepares is prepared and
+// multicasts COMMIT; with a quorum of matching commits the batch is committed-local and
+// executes once every lower sequence number has executed (null requests included).
+#include "protocols/pbft/replica.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace knhk::pbft {
+
+void check_invariant(bool ok, const char* what) {
+  if (ok) return;
+  std::fprintf(stderr, "pbft invariant violated: %s\n", what);
+  std::abort();
+}
+
+PbftReplica::PbftReplica(PbftConfig config, NodeId id, std::shared_ptr<const Signer> signer,
+                         std::shared_ptr<const Verifier> verifier,
+                         std::unique_ptr<smr::StateMachine> sm)
+    : config_(config),
+      id_(id),
+      signer_(std::move(signer)),
+      verifier_(std::move(verifier)),
+      sm_(std::move(sm)) {
+  // The genesis state is the stable checkpoint 0 (its certificate is empty).
+  checkpoint_snapshots_[Seq(0)] = sm_->take_snapshot();
+  stable_hash_ = sm_->state_hash();
+}
+
+void PbftReplica::step(Time now, const Input& input, Effects& out) {
+  now_ = now;
+  out_ = &out;
+  std::visit(
+      [this](const auto& in) {
+        using T = std::decay_t<decltype(in)>;
+        if constexpr (std::is_same_v<T, StartInput>) on_start(in);
+        if constexpr (std::is_same_v<T, MessageInput>) {
+          if (in.msg) on_message(in.from, *in.msg);
+        }
+        if constexpr (std::is_same_v<T, TimerInput>) on_timer(in.id);
+        if constexpr (std::is_same_v<T, ClientRequestInput>) {
+          if (in.request) on_client_request(*in.request);
+        }
+      },
+      input);
+  check_invariant(last_executed_ == sm_->last_position(), "executed == state machine position");
+  check_invariant(low_ <= last_executed_, "the stable checkpoint has executed");
+  out_ = nullptr;
+}
+
+ReplicaStatus PbftReplica::status() const {
+  ReplicaStatus s;
+  s.view = view_;
+  s.committed = last_executed_;
+  s.state_hash = sm_->state_hash();
+  s.is_leader = active_ && is_primary();
+  s.view_changes = view_changes_;
+  s.rejected = rejected_;
+  return s;
+}
+
+void PbftReplica::on_message(NodeId from, const knhk::Message& m) {
+  if (auto* req = std::get_if<Request>(&m.body)) return on_client_request(*req);
+  auto* p = std::get_if<pbft::Message>(&m.body);
+  if (!p) return reject("foreign_message");
+  if (from.value >= config_.n || from == id_) return reject("unknown_sender");
+  // Links are authenticated: a message must be signed by the replica it came from.
+  if (sender(*p) != from) return reject("sender_mismatch");
+  if (!verify(*p, *verifier_)) {
+    reject("bad_signature");
+    return evidence(from, EvidenceEffect::Kind::invalid_signature, std::string(type_name(*p)));
+  }
+  on_pbft_message(from, *p);
+}
+
+void PbftReplica::on_pbft_message(NodeId from, const pbft::Message& m) {
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, PrePrepare>) on_pre_prepare(from, x);
+        if constexpr (std::is_same_v<T, Prepare>) on_prepare(from, x);
+        if constexpr (std::is_same_v<T, Commit>) on_commit(from, x);
+        if constexpr (std::is_same_v<T, Checkpoint>) on_checkpoint(from, x);
+        if constexpr (std::is_same_v<T, ViewChange>) on_view_change(from, x);
+        if constexpr (std::is_same_v<T, NewView>) on_new_view(x, false);
+        if constexpr (std::is_same_v<T, StateRequest>) on_state_request(from, x);
+        if constexpr (std::is_same_v<T, StateResponse>) on_state_response(from, x);
+      },
+      m);
+}
+
+void PbftReplica::on_timer(TimerId id) {
+  switch (id) {
+    case kBatchTimer:
+      batch_timer_armed_ = false;
+      return propose_batches(true);
+    case kViewChangeTimer:
+      request_timer_armed_ = false;
+      return on_view_change_timer();
+    case kTickTimer:
+      return on_tick();
+    default:
+      return reject("unknown_timer");
+  }
+}
+
+// ---- client requests (§4.1) ----
+
+void PbftReplica::on_client_request(const Request& r) {
+  if (!verify_request(r, *verifier_)) return reject("bad_request_signature");
+  if (sm_->already_executed(r.client, r.id)) return resend_cached_reply(r);
+  RequestKey key{r.client, r.id};
+  if (pending_.count(key)) {
+    // A retransmission: the client is still waiting, so keep the view-change timer running.
+    update_request_timer();
+    return;
+  }
+  if (pending_.size() >= config_.max_pending_requests) return reject("pending_full");
+  pending_.emplace(key, std::make_shared<const Request>(r));
+  if (active_ && is_primary()) queue_.push_back(key);
+  update_request_timer();
+  propose_batches(false);
+}
+
+// Replicas remember the last reply per client and resend it for a retransmitted request.
+void PbftReplica::resend_cached_reply(const Request& r) {
+  const auto* entry = sm_->client_entry(r.client);
+  if (!entry || entry->last_request != r.id) return reject("old_request");
+  auto reply = make_signed_reply(view_, r.client, r.id, id_, entry->last_result, *signer_);
+  out_->list.emplace_back(ReplyEffect{r.client, std::make_shared<const Reply>(std::move(reply))});
+}
+
+// The view-change timer runs while some received request has not executed (§4.4).
+void PbftReplica::update_request_timer() {
+  if (!active_) return;  // the view-change timer is running instead
+  if (pending_.empty()) {
+    if (request_timer_armed_) out_->cancel_timer(kViewChangeTimer);
+    request_timer_armed_ = false;
+    return;
+  }
+  if (request_timer_armed_) return;
+  out_->set_timer(kViewChangeTimer, current_timeout());
+  request_timer_armed_ = true;
+}
+
+// ---- primary: batching and PRE-PREPARE ----
+
+void PbftReplica::propose_batches(bool flush) {
+  if (!active_ || !is_primary()) return;
+  while (next_seq_ <= high_watermark()) {
+    Batch batch;
+    while (queue_head_ < queue_.size() && batch.size() < config_.batch_size) {
+      auto key = queue_[queue_head_++];
+      auto it = pending_.find(key);
+      if (it == pending_.end() || in_flight_.count(key)) continue;
+      batch.push_back(*it->second);
+    }
+    bool full = batch.size() == config_.batch_size;
+    if (batch.empty() || (!full && !flush)) {
+      // Not enough for a full batch: put the requests back and wait for the batch timer.
+      for (auto it = batch.rbegin(); it != batch.rend(); ++it)
+        queue_[--queue_head_] = RequestKey{it->client, it->id};
+      break;
+    }
+    PrePrepare pp{view_, next_seq_, batch_digest(batch), std::move(batch), id_, {}};
+    sign(pp, *signer_);
+    next_seq_ = next_seq_.next();
+    accept_pre_prepare(pp);  // persists before the broadcast below (write-ahead)
+    broadcast(make_message(pbft::Message{pp}));
+  }
+  if (queue_head_ > 4096 && queue_head_ * 2 > queue_.size()) {
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_));
+    queue_head_ = 0;
+  }
+  bool waiting = queue_head_ < queue_.size();
+  if (waiting && !batch_timer_armed_ && next_seq_ <= high_watermark()) {
+    out_->set_timer(kBatchTimer, config_.batch_timeout);
+    batch_timer_armed_ = true;
+  }
+}
+
+// ---- backups: PRE-PREPARE, PREPARE, COMMIT ----
+
+// Messages of the normal case are accepted only in the current, active view and within
+// the watermarks h < n <= h + L (§4.2).
+bool PbftReplica::normal_case_filter(View v, Seq n, const char*& reason) const {
+  if (v < view_)
+    reason = "old_view";
+  else if (v > view_)
+    reason = "future_view";
+  else if (!active_)
+    reason = "view_change_in_progress";
+  else if (n <= low_ || n > high_watermark())
+    reason = "outside_watermarks";
+  else
+    return true;
+  return false;
+}
+
+bool PbftReplica::batch_requests_valid(const Batch& batch) const {
+  for (const auto& r : batch) {
+    auto it = pending_.find(RequestKey{r.client, r.id});
+    if (it != pending_.end() && *it->second == r) continue;  // verified on arrival
+    if (!verify_request(r, *verifier_)) return false;
+  }
+  return true;
+}
+
+void PbftReplica::on_pre_prepare(NodeId from, const PrePrepare& m) {
+  note_seen(m.seq);
+  const char* reason = nullptr;
+  if (!normal_case_filter(m.view, m.seq, reason)) return reject(reason, m.seq.value);
+  if (m.replica != config_.primary(m.view)) {
+    reject("not_primary", m.seq.value);
+    return evidence(from, EvidenceEffect::Kind::protocol_violation, "pre-prepare from a backup");
+  }
+  if (batch_digest(m.batch) != m.digest) {
+    reject("digest_mismatch", m.seq.value);
+    return evidence(from, EvidenceEffect::Kind::protocol_violation, "pre-prepare digest mismatch");
+  }
+  auto it = log_.find(m.seq);
+  if (it != log_.end() && it->second.pre_prepare && it->second.pre_prepare->view == m.view) {
+    if (it->second.pre_prepare->digest == m.digest) return reject("duplicate", m.seq.value);
+    reject("conflicting_pre_prepare", m.seq.value);
+    return evidence(from, EvidenceEffect::Kind::equivocation,
+                    "two pre-prepares for view " + std::to_string(m.view.value) + " seq " +
+                        std::to_string(m.seq.value));
+  }
+  if (!batch_requests_valid(m.batch)) {
+    reject("bad_request_signature", m.seq.value);
+    return evidence(from, EvidenceEffect::Kind::protocol_violation, "forged client request");
+  }
+  accept_pre_prepare(m);
+}
+
+// Logs the pre-prepare of the current view for n, persists it, and (as a backup) sends
+// PREPARE. Used for the primary's own proposals, received ones and the NEW-VIEW's O-set.
+void PbftReplica::accept_pre_prepare(const PrePrepare& m) {
+  check_invariant(m.view == view_ && active_, "pre-prepare accepted in the active view");
+  Slot& slot = log_[m.seq];
+  if (slot.pre_prepare && slot.pre_prepare->view == m.view) return;
+  slot.pre_prepare = m;
+  slot.batch = std::make_shared<const Batch>(m.batch);
+  slot.prepare_sent = slot.commit_sent = slot.committed = false;
+  if (!slot.executed)
+    for (const auto& r : m.batch) in_flight_.insert(RequestKey{r.client, r.id});
+  persist_slot(m.seq, slot);  // before PREPARE: never prepare two digests for one (v, n)
+  if (!is_primary()) {
+    Prepare p{m.view, m.seq, m.digest, id_, {}};
+    sign(p, *signer_);
+    slot.prepares[id_] = p;
+    slot.prepare_sent = true;
+    broadcast(make_message(pbft::Message{p}));
+  }
+  check_prepared(m.seq);
+}
+
+void PbftReplica::on_prepare(NodeId from, const Prepare& m) {
+  note_seen(m.seq);
+  const char* reason = nullptr;
+  if (!normal_case_filter(m.view, m.seq, reason)) return reject(reason, m.seq.value);
+  if (m.replica == config_.primary(m.view)) return reject("prepare_from_primary", m.seq.value);
+  Slot& slot = log_[m.seq];
+  auto it = slot.prepares.find(from);
+  if (it != slot.prepares.end() && it->second.view == m.view) {
+    if (it->second.digest == m.digest) return reject("duplicate", m.seq.value);
+    reject("conflicting_prepare", m.seq.value);
+    return evidence(from, EvidenceEffect::Kind::equivocation,
+                    "two prepares for seq " + std::to_string(m.seq.value));
+  }
+  slot.prepares[from] = m;
+  check_prepared(m.seq);
+}
+
+void PbftReplica::on_commit(NodeId from, const Commit& m) {
+  note_seen(m.seq);
+  const char* reason = nullptr;
+  if (!normal_case_filter(m.view, m.seq, reason)) return reject(reason, m.seq.value);
+  Slot& slot = log_[m.seq];
+  auto it = slot.commits.find(from);
+  if (it != slot.commits.end() && it->second.view == m.view) {
+    if (it->second.digest == m.digest) return reject("duplicate", m.seq.value);
+    reject("conflicting_commit", m.seq.value);
+    return evidence(from, EvidenceEffect::Kind::equivocation,
+                    "two commits for seq " + std::to_string(m.seq.value));
+  }
+  slot.commits[from] = m;
+  check_committed(m.seq);
+}
+
+// prepared(m, v, n, i): the pre-prepare plus 2f prepares from distinct backups that match it.
+void PbftReplica::check_prepared(Seq n) {
+  Slot& slot = log_[n];
+  if (!slot.pre_prepare || slot.commit_sent) return;
+  const PrePrepare& pp = *slot.pre_prepare;
+  std::vector<Prepare> matching;
+  for (const auto& [who, p] : slot.prepares)
+    if (p.view == pp.view && p.digest == pp.digest && who != config_.primary(pp.view))
+      matching.push_back(p);
+  if (matching.size() + 1 < config_.quorum) return;
+  check_invariant(pp.view == view_, "prepared in the current view");
+  slot.prepared = PreparedCertificate{pp, std::move(matching)};
+  persist_slot(n, slot);  // the P-set must survive a restart before COMMIT goes out
+  Commit c{pp.view, n, pp.digest, id_, {}};
+  sign(c, *signer_);
+  slot.commits[id_] = c;
+  slot.commit_sent = true;
+  broadcast(make_message(pbft::Message{c}));
+  check_committed(n);
+}
+
+// committed-local(m, v, n, i): a quorum of matching commits for the accepted pre-prepare.
+void PbftReplica::check_committed(Seq n) {
+  Slot& slot = log_[n];
+  if (!slot.pre_prepare || slot.committed || !slot.commit_sent) return;
+  std::uint32_t matching = 0;
+  for (const auto& [who, c] : slot.commits)
+    if (c.view == slot.pre_prepare->view && c.digest == slot.pre_prepare->digest) ++matching;
+  if (matching < config_.quorum) return;
+  slot.committed = true;
+  execute_committed();
+}
+
+// Executes committed batches strictly in sequence order.
+void PbftReplica::execute_committed() {
+  for (;;) {
+    auto it = log_.find(last_executed_.next());
+    if (it == log_.end() || !it->second.committed || it->second.executed) break;
+    execute_slot(it->first, it->second);
+  }
+  update_request_timer();
+  propose_batches(false);
+}
+
+void PbftReplica::execute_slot(Seq n, Slot& slot) {
+  check_invariant(n == last_executed_.next(), "execution in sequence order");
+  if (!slot.proof) {
+    // Keep the commit certificate: it lets us serve this batch to a replica that missed it.
+    CommittedEntry proof{*slot.pre_prepare, {}};
+    for (const auto& [who, c] : slot.commits)
+      if (c.view == proof.pre_prepare.view && c.digest == proof.pre_prepare.digest &&
+          proof.commits.size() < config_.quorum)
+        proof.commits.push_back(c);
+    slot.proof = std::make_shared<const CommittedEntry>(std::move(proof));
+  }
+  auto result = sm_->execute(slot.batch, slot.pre_prepare->view, n.value, *out_);
+  last_executed_ = n;
+  slot.executed = true;
+  backoff_exponent_ = 0;  // progress: the next view change starts from the base timeout
+  for (const auto& e : result.requests) {
+    if (e.duplicate && e.result.empty()) continue;
+    auto reply =
+        make_signed_reply(view_, e.request->client, e.request->id, id_, e.result, *signer_);
+    out_->list.emplace_back(
+        ReplyEffect{e.request->client, std::make_shared<const Reply>(std::move(reply))});
+  }
+  forget_executed_requests(*slot.batch);
+  if (n.value % config_.checkpoint_interval == 0) make_checkpoint(n);
+  // The request timer restarts when a request executes and others are still waiting.
+  if (request_timer_armed_) {
+    out_->cancel_timer(kViewChangeTimer);
+    request_timer_armed_ = false;
+  }
+}
+
+// A client's requests up to the executed id are done (at-most-once per client, §4.1).
+void PbftReplica::forget_executed_requests(const Batch& batch) {
+  for (const auto& r : batch) {
+    auto first = pending_.lower_bound(RequestKey{r.client, RequestId(0)});
+    auto last = pending_.upper_bound(RequestKey{r.client, r.id});
+    for (auto it = first; it != last; ++it) in_flight_.erase(it->first);
+    pending_.erase(first, last);
+    in_flight_.erase(RequestKey{r.client, r.id});
+  }
+}
+
+// ---- helpers ----
+
+template <class T>
+MessagePtr PbftReplica::signed_message(T m) const {
+  sign(m, *signer_);
+  return make_message(pbft::Message{std::move(m)});
+}
+template MessagePtr PbftReplica::signed_message(Checkpoint) const;
+template MessagePtr PbftReplica::signed_message(ViewChange) const;
+template MessagePtr PbftReplica::signed_message(StateRequest) const;
+template MessagePtr PbftReplica::signed_message(StateResponse) const;
+
+void PbftReplica::reject(const char* reason, std::uint64_t seq) {
+  ++rejected_[reason];
+  out_->trace("reject", view_, seq, reason);
+}
+
+void PbftReplica::evidence(NodeId culprit, EvidenceEffect::Kind kind, std::string detail) {
+  out_->list.emplace_back(EvidenceEffect{culprit, kind, std::move(detail)});
+}
+
+}  // namespace knhk::pbft

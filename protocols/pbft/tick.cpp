@@ -1,0 +1,46 @@
+// Retransmission and catch-up. There is no reliable channel underneath (the simulated
+// network and UDP both lose messages), so a replica whose execution made no progress for a
+// whole retransmit interval while work is outstanding re-sends its own messages for the
+// pending sequence numbers and its unstable checkpoint, and asks one peer for the state it
+// may have missed (state_transfer.cpp). This plays the role of the status messages of
+// Castro's BFT library.
+#include "protocols/pbft/replica.hpp"
+
+namespace knhk::pbft {
+
+void PbftReplica::on_tick() {
+  out_->set_timer(kTickTimer, config_.retransmit_interval);
+  bool progressed = last_executed_ != executed_at_last_tick_;
+  executed_at_last_tick_ = last_executed_;
+  if (progressed) return;
+  bool unexecuted = log_.upper_bound(last_executed_) != log_.end();
+  if (!unexecuted && pending_.empty() && highest_seen_ <= last_executed_) return;
+  retransmit_pending();
+  if (highest_seen_ > last_executed_ || !active_) request_state();
+}
+
+void PbftReplica::retransmit_pending() {
+  if (active_) {
+    std::uint32_t budget = 32;
+    for (auto it = log_.upper_bound(last_executed_); it != log_.end() && budget > 0; ++it) {
+      const Slot& slot = it->second;
+      if (!slot.pre_prepare || slot.pre_prepare->view != view_) continue;
+      --budget;
+      if (is_primary()) broadcast(make_message(pbft::Message{*slot.pre_prepare}));
+      if (auto p = slot.prepares.find(id_); slot.prepare_sent && p != slot.prepares.end())
+        broadcast(make_message(pbft::Message{p->second}));
+      if (auto c = slot.commits.find(id_); slot.commit_sent && c != slot.commits.end())
+        broadcast(make_message(pbft::Message{c->second}));
+    }
+  }
+  // Our newest checkpoint that is not stable yet: others may have lost it.
+  for (auto it = checkpoint_log_.rbegin(); it != checkpoint_log_.rend(); ++it) {
+    if (it->first <= low_) break;
+    if (auto own = it->second.find(id_); own != it->second.end()) {
+      broadcast(make_message(pbft::Message{own->second}));
+      break;
+    }
+  }
+}
+
+}  // namespace knhk::pbft
