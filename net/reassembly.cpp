@@ -19,6 +19,8 @@ std::optional<Bytes> Reassembler::add(const FrameHeader& h, std::span<const std:
   Bytes whole = std::move(p->data);
   s.bytes -= p->total_length;
   s.partials.erase(h.message_id);
+  s.completed.push_back(h.message_id);
+  if (s.completed.size() > kRememberCompleted) s.completed.pop_front();
   return whole;
 }
 
@@ -33,6 +35,8 @@ Reassembler::Partial* Reassembler::find_or_open(SenderState& s, const FrameHeade
     }
     return &p;
   }
+  if (std::find(s.completed.begin(), s.completed.end(), h.message_id) != s.completed.end())
+    return nullptr;  // a duplicate of a fragment of a message already delivered
   if (h.total_length > limits_.max_bytes) {
     drops.add(DropReason::reassembly_evicted);
     return nullptr;

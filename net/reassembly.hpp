@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <span>
@@ -48,7 +49,10 @@ class Reassembler {
   struct SenderState {
     std::map<std::uint64_t, Partial> partials;  // by message id
     std::size_t bytes = 0;
+    // Recently completed message ids: a late duplicate fragment must not reopen one.
+    std::deque<std::uint64_t> completed;
   };
+  static constexpr std::size_t kRememberCompleted = 64;
   Partial* find_or_open(SenderState& s, const FrameHeader& h, Time now, DropCounters& drops);
   void evict_oldest(SenderState& s, DropCounters& drops);
 

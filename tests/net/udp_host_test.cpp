@@ -1,7 +1,9 @@
 // The UDP host with a transport test double (CommitReplica): real sockets on loopback,
 // real timers, real files. Everything runs on one io_context in this process.
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <thread>
 
 #include "net/metrics_server.hpp"
 #include "net/udp_host.hpp"
@@ -20,11 +22,13 @@ struct TestNode {
 };
 
 TestNode start_node(asio::io_context& io, const ClusterFile& c, std::uint32_t id,
-                    std::size_t ping_bytes, std::optional<std::filesystem::path> data = {}) {
+                    std::size_t ping_bytes, std::optional<std::filesystem::path> data = {},
+                    std::size_t max_datagram_bytes = kMaxDatagramBytes) {
   auto replica = std::make_unique<test::CommitReplica>(NodeId(id), ping_bytes);
   TestNode n;
   n.replica = replica.get();
   UdpHostConfig config{NodeId(id), c, test::key_for(Principal::replica(NodeId(id))), data, {}};
+  config.wire.max_datagram_bytes = max_datagram_bytes;
   n.host = std::make_unique<UdpHost>(io, config, std::move(replica));
   n.host->start();
   return n;
@@ -75,8 +79,9 @@ TEST_CASE("udp host: replicas exchange fragmented messages over loopback", "[net
   asio::io_context io;
   auto cluster = test::make_cluster(4, 1);
   std::vector<TestNode> nodes;
-  for (std::uint32_t i = 0; i < 4; ++i) nodes.push_back(start_node(io, cluster, i, 150000));
-  // Each replica broadcasts three 150 kB pings (3 datagrams each) on a timer.
+  for (std::uint32_t i = 0; i < 4; ++i)
+    nodes.push_back(start_node(io, cluster, i, 60000, std::nullopt, 8000));
+  // Each replica broadcasts three 60 kB pings (8 datagrams of 8 kB each) on a timer.
   bool all = run_until(
       io,
       [&] {
@@ -89,7 +94,10 @@ TEST_CASE("udp host: replicas exchange fragmented messages over loopback", "[net
       },
       std::chrono::seconds(10));
   CHECK(all);
-  for (const auto& n : nodes) CHECK(n.host->drops().total() == 0);
+  for (const auto& n : nodes) {
+    INFO(n.host->render_metrics());
+    CHECK(n.host->drops().total() == 0);
+  }
 }
 
 TEST_CASE("udp host: client requests commit, reply to the learnt address, survive restart",

@@ -1,0 +1,273 @@
+#include "net/udp_client.hpp"
+
+#include <fmt/format.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cmath>
+#include <deque>
+
+#include "net/udp_host.hpp"
+#include "net/wire.hpp"
+#include "protocols/common/client.hpp"
+#include "protocols/smr/bank.hpp"
+#include "protocols/smr/kv.hpp"
+
+namespace knhk::net {
+namespace asio = boost::asio;
+using udp = asio::ip::udp;
+
+namespace {
+
+constexpr auto kTick = std::chrono::milliseconds(5);
+
+// One client identity: its protocol core and its authenticated view of the wire.
+struct Identity {
+  ClientCore core;
+  Wire wire;
+};
+
+RequestId first_request_id() {
+  // Replicas remember each identity's last executed request; starting from the wall
+  // clock (µs) keeps a later run of the same identity above every earlier one.
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  return RequestId(static_cast<std::uint64_t>(us.count()) * 16);
+}
+
+class LoadRunner {
+ public:
+  explicit LoadRunner(const ClientOptions& o);
+  ClientReport run();
+
+ private:
+  void receive();
+  void on_datagram(std::span<const std::uint8_t> bytes);
+  void tick();
+  void submit_if_allowed(Identity& id, Time now);
+  void send(Identity& id, const ClientOutput& out);
+  void completed(const ClientOutput& out);
+  bool finished(Time now) const;
+  void print_progress(Time now);
+
+  const ClientOptions& o_;
+  asio::io_context io_;
+  udp::socket socket_;
+  asio::steady_timer timer_;
+  std::vector<udp::endpoint> replicas_;
+  std::vector<std::unique_ptr<Identity>> identities_;
+  std::map<ClientId, Identity*> by_id_;
+  std::array<std::uint8_t, 65536> buffer_{};
+  udp::endpoint from_;
+  ClientReport report_;
+  Time started_, last_completion_, last_progress_;
+  std::uint64_t completed_at_last_progress_ = 0;
+};
+
+LoadRunner::LoadRunner(const ClientOptions& o) : o_(o), socket_(io_), timer_(io_) {
+  for (const auto& n : o.cluster.nodes) replicas_.push_back(resolve_udp(io_, n.host, n.port));
+  auto verifier = o.cluster.verifier();
+  RequestId first = first_request_id();
+  for (std::uint32_t k = 0; k < o.concurrency; ++k) {
+    ClientId cid(o.first_client + k);
+    if (!o.cluster.clients.count(cid))
+      throw ConfigError(
+          fmt::format("client {} is not in the cluster file (keygen --clients)", cid.value));
+    KeyFile key = load_key_file(client_key_path(o.cluster.key_dir, cid));
+    Principal self = Principal::client(cid);
+    ClientCoreConfig config{cid, static_cast<std::uint32_t>(o.cluster.nodes.size()),
+                            o.request_timeout, first};
+    std::shared_ptr<const Signer> signer = make_ed25519_signer(self, key.keys);
+    identities_.push_back(std::make_unique<Identity>(
+        Identity{ClientCore(config, signer, verifier),
+                 Wire(LinkKeys(self, key.keys, o.cluster.directory()))}));
+    by_id_[cid] = identities_.back().get();
+  }
+  socket_.open(udp::v4());
+  boost::system::error_code ignored;
+  socket_.set_option(asio::socket_base::receive_buffer_size(8 << 20), ignored);
+  socket_.bind(udp::endpoint(udp::v4(), 0));
+  socket_.non_blocking(true);
+}
+
+ClientReport LoadRunner::run() {
+  started_ = last_completion_ = last_progress_ = steady_now();
+  for (auto& id : identities_) submit_if_allowed(*id, started_);
+  receive();
+  tick();
+  io_.run();
+  report_.seconds = (steady_now() - started_).seconds();
+  std::sort(report_.latency_ms.begin(), report_.latency_ms.end());
+  for (const auto& id : identities_) {
+    for (const auto& [reason, n] : id->core.rejected()) report_.rejected_replies[reason] += n;
+    for (std::size_t i = 0; i < kDropReasonCount; ++i)
+      report_.drops.count[i] += id->wire.drops().count[i];
+  }
+  return report_;
+}
+
+void LoadRunner::receive() {
+  socket_.async_receive_from(
+      asio::buffer(buffer_), from_, [this](boost::system::error_code ec, std::size_t n) {
+        if (ec == asio::error::operation_aborted) return;
+        if (!ec) on_datagram(std::span(buffer_.data(), n));
+        for (int i = 0; i < 256; ++i) {
+          boost::system::error_code again;
+          std::size_t m = socket_.receive_from(asio::buffer(buffer_), from_, 0, again);
+          if (again) break;
+          on_datagram(std::span(buffer_.data(), m));
+        }
+        receive();
+      });
+}
+
+void LoadRunner::on_datagram(std::span<const std::uint8_t> bytes) {
+  FrameResult f = parse_frame(bytes, kMaxDatagramBytes);
+  if (!f.frame) return report_.drops.add(f.reason);
+  auto it = by_id_.find(ClientId(f.frame->header.receiver.id));
+  if (f.frame->header.receiver.kind != Principal::Kind::client || it == by_id_.end())
+    return report_.drops.add(DropReason::wrong_receiver);
+  Identity& id = *it->second;
+  Time now = steady_now();
+  auto r = id.wire.open(bytes, now);
+  if (!r) return;
+  ClientOutput out;
+  id.core.on_reply(now, std::get<Reply>(r->message.body), out);
+  completed(out);
+  submit_if_allowed(id, now);
+}
+
+void LoadRunner::completed(const ClientOutput& out) {
+  for (const auto& c : out.completions) {
+    ++report_.completed;
+    report_.retransmissions += c.retransmissions;
+    report_.latency_ms.push_back((c.completed - c.submitted).millis());
+    last_completion_ = c.completed;
+  }
+  if (finished(steady_now())) io_.stop();
+}
+
+void LoadRunner::submit_if_allowed(Identity& id, Time now) {
+  if (id.core.outstanding() > 0) return;
+  if (o_.requests && report_.submitted >= *o_.requests) return;
+  if (o_.duration && now - started_ >= *o_.duration) return;
+  if (o_.rate > 0 &&
+      static_cast<double>(report_.submitted) >= o_.rate * (now - started_).seconds() + 1)
+    return;
+  ClientOutput out;
+  id.core.submit(now, o_.make_operation(report_.submitted), out);
+  ++report_.submitted;
+  send(id, out);
+}
+
+void LoadRunner::send(Identity& id, const ClientOutput& out) {
+  for (const auto& m : out.to_all_replicas) {
+    Bytes encoded = encode(*m);
+    std::uint64_t message_id = id.wire.next_message_id();
+    for (std::uint32_t r = 0; r < replicas_.size(); ++r) {
+      std::vector<Bytes> datagrams;
+      if (!id.wire.seal(Principal::replica(NodeId(r)), message_id, encoded, datagrams)) continue;
+      for (const auto& d : datagrams) {
+        boost::system::error_code ec;
+        socket_.send_to(asio::buffer(d), replicas_[r], 0, ec);
+        if (ec) report_.drops.add(DropReason::send_failed);
+      }
+    }
+  }
+}
+
+bool LoadRunner::finished(Time now) const {
+  if (o_.requests && report_.completed >= *o_.requests) return true;
+  if (o_.duration && now - started_ >= *o_.duration) return true;
+  return false;
+}
+
+void LoadRunner::tick() {
+  Time now = steady_now();
+  if (finished(now)) return io_.stop();
+  if (now - last_completion_ > o_.stall_timeout) {
+    report_.stalled = true;
+    return io_.stop();
+  }
+  for (auto& id : identities_) {
+    ClientOutput out;
+    id->core.on_timer(now, out);  // retransmits overdue requests to every replica
+    send(*id, out);
+    completed(out);
+    submit_if_allowed(*id, now);
+  }
+  for (auto& id : identities_) id->wire.expire(now);
+  if (now - last_progress_ >= Duration::secs(1)) print_progress(now);
+  timer_.expires_after(kTick);
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) tick();
+  });
+}
+
+void LoadRunner::print_progress(Time now) {
+  double interval = (now - last_progress_).seconds();
+  double rate = static_cast<double>(report_.completed - completed_at_last_progress_) / interval;
+  if (o_.progress)
+    *o_.progress << fmt::format(
+                        "[{:6.1f}s] completed {:>8}  {:>8.0f} ops/s  outstanding {:>4}  "
+                        "retransmissions {}\n",
+                        (now - started_).seconds(), report_.completed, rate,
+                        report_.submitted - report_.completed, report_.retransmissions)
+                 << std::flush;
+  last_progress_ = now;
+  completed_at_last_progress_ = report_.completed;
+}
+
+}  // namespace
+
+double ClientReport::percentile(double p) const {
+  if (latency_ms.empty()) return 0;
+  auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(latency_ms.size())));
+  return latency_ms[std::min(latency_ms.size() - 1, rank == 0 ? 0 : rank - 1)];
+}
+
+std::string ClientReport::summary() const {
+  std::string s = fmt::format(
+      "completed {} of {} requests in {:.2f} s: {:.0f} ops/s\n"
+      "latency ms: p50 {:.2f}  p99 {:.2f}  p999 {:.2f}  max {:.2f}\n"
+      "retransmissions {}  datagrams dropped {}",
+      completed, submitted, seconds, throughput(), percentile(0.5), percentile(0.99),
+      percentile(0.999), latency_ms.empty() ? 0.0 : latency_ms.back(), retransmissions,
+      drops.total());
+  for (const auto& [reason, n] : rejected_replies)
+    s += fmt::format("\nrejected replies ({}): {}", reason, n);
+  if (stalled) s += "\nstalled: no request completed within the stall timeout";
+  return s;
+}
+
+ClientReport run_client(const ClientOptions& options) {
+  return LoadRunner(options).run();
+}
+
+std::function<Bytes(std::uint64_t)> default_operations(AppKind app, std::uint32_t keys) {
+  keys = std::max<std::uint32_t>(keys, 1);
+  switch (app) {
+    case AppKind::kv:
+      return [keys](std::uint64_t i) {
+        Writer value;
+        value.u64(i);
+        return smr::kv::encode_put(smr::kv::Key::index(static_cast<std::uint32_t>(i % keys)),
+                                   value.bytes());
+      };
+    case AppKind::bank:
+      return [keys](std::uint64_t i) {
+        auto from = static_cast<std::uint32_t>(i % keys);
+        return smr::bank::encode_transfer(from, (from + 1) % keys, 1);
+      };
+    case AppKind::noop:
+      break;
+  }
+  return [](std::uint64_t i) {
+    Writer w;
+    w.u64(i);
+    return w.take();
+  };
+}
+
+}  // namespace knhk::net
