@@ -170,7 +170,8 @@ class Network {
   // Strongly connected groups of replicas over open links, each sorted, ordered by
   // their smallest member.
   std::vector<std::vector<NodeId>> strongly_connected_groups() const;
-  bool after_gst(Time now) const { return !config_.gst || now >= *config_.gst; }
+  // False when no GST is configured: the base model then holds for the whole run.
+  bool after_gst(Time now) const { return config_.gst && now >= *config_.gst; }
 
   // ---- counters ----
   // By message type name, sorted by name.

@@ -42,6 +42,11 @@ const char* to_string(TraceKind k);
 // One event. Optional fields are omitted from the JSON line when unset.
 // Field order in the line: time_ns, kind, node, type, from, to, view, seq, size, fault, detail.
 struct TraceEvent {
+  TraceEvent() = default;
+  TraceEvent(Time t, TraceKind k, std::optional<Principal> at = std::nullopt,
+             std::string_view message_type = {})
+      : time(t), kind(k), node(at), type(message_type) {}
+
   Time time;
   TraceKind kind = TraceKind::protocol;
   std::optional<Principal> node;

@@ -1,0 +1,508 @@
+#include "sim/simulation.hpp"
+
+#include <stdexcept>
+#include <unordered_map>
+
+#include "protocols/message.hpp"
+#include "sim/workload.hpp"
+
+namespace knhk::sim {
+
+struct Simulation::Node {
+  std::unique_ptr<Replica> replica;
+  std::shared_ptr<const Signer> signer;
+  DurableStore store;  // survives crashes
+  bool crashed = false;
+  std::uint32_t incarnation = 0;  // bumped at every crash: stale timers/deliveries die
+  // Armed timers: id -> generation of the arming; re-arming bumps it. Never iterated.
+  std::unordered_map<TimerId, std::uint64_t> timers;
+  std::uint64_t next_generation = 1;
+  ReplicaStatus last_status;  // kept while crashed
+};
+
+struct Simulation::Client {
+  std::unique_ptr<ClientCore> core;
+  std::uint32_t timer_generation = 0;
+  std::optional<Time> timer_at;
+};
+
+struct Simulation::Delivery {
+  Principal from;
+  Principal to;
+  MessagePtr msg;
+  std::string_view type;
+  std::uint32_t size = 0;
+  std::uint32_t incarnation = 0;  // of the destination replica at send time
+};
+
+struct Simulation::TimerSlot {
+  std::uint32_t node = 0;
+  std::uint32_t incarnation = 0;
+  TimerId id = 0;
+  std::uint64_t generation = 0;
+};
+
+class Simulation::DeliveryTarget final : public EventTarget {
+ public:
+  explicit DeliveryTarget(Simulation& s) : s_(s) {}
+  void on_event(std::uint64_t slot) override { s_.deliver(slot); }
+
+ private:
+  Simulation& s_;
+};
+
+class Simulation::TimerTarget final : public EventTarget {
+ public:
+  explicit TimerTarget(Simulation& s) : s_(s) {}
+  void on_event(std::uint64_t slot) override { s_.fire_timer(slot); }
+
+ private:
+  Simulation& s_;
+};
+
+class Simulation::ClientTarget final : public EventTarget {
+ public:
+  explicit ClientTarget(Simulation& s) : s_(s) {}
+  void on_event(std::uint64_t arg) override { s_.client_event(arg); }
+
+ private:
+  Simulation& s_;
+};
+
+namespace {
+// Client event arguments: the low 32 bits name the client, the high 32 bits carry the
+// timer generation; kArrival marks an open-loop arrival instead.
+constexpr std::uint64_t kArrival = 0xffffffffULL;
+}  // namespace
+
+ReplicaFactory default_replica_factory() {
+  return [](const ReplicaSetup& setup) { return make_replica(setup); };
+}
+
+Simulation::Simulation(SimulationConfig config, ReplicaFactory factory)
+    : config_(std::move(config)),
+      factory_(std::move(factory)),
+      rngs_(config_.seed),
+      client_rng_(&rngs_.stream("clients")),
+      keys_(std::make_unique<ClusterKeys>(config_.params.crypto, config_.seed, config_.params.nodes,
+                                          config_.clients.count)),
+      network_(std::make_unique<Network>(config_.network, config_.params.nodes,
+                                         config_.clients.count, rngs_.stream("network"))),
+      delivery_target_(std::make_unique<DeliveryTarget>(*this)),
+      timer_target_(std::make_unique<TimerTarget>(*this)),
+      client_target_(std::make_unique<ClientTarget>(*this)) {
+  record_.replicas = config_.params.nodes;
+  record_.clients = config_.clients.count;
+  for (std::uint32_t i = 0; i < config_.params.nodes; ++i) {
+    auto node = std::make_unique<Node>();
+    node->signer = keys_->signer(Principal::replica(NodeId(i)));
+    nodes_.push_back(std::move(node));
+  }
+  for (std::uint32_t c = 0; c < config_.clients.count; ++c) {
+    auto client = std::make_unique<Client>();
+    ClientCoreConfig cc{ClientId(c), config_.params.nodes, config_.clients.request_timeout};
+    client->core = std::make_unique<ClientCore>(
+        cc, std::shared_ptr<const Signer>(keys_->signer(Principal::client(ClientId(c)))),
+        keys_->verifier());
+    clients_.push_back(std::move(client));
+  }
+}
+
+Simulation::~Simulation() = default;
+
+// ---------------------------------------------------------------- running
+
+void Simulation::start() {
+  if (started_) return;
+  started_ = true;
+  for (std::uint32_t i = 0; i < nodes_.size(); ++i) boot_node(NodeId(i));
+  const ClientConfig& cc = config_.clients;
+  if (!cc.generate_load || cc.count == 0) return;
+  if (cc.mode == ClientConfig::Mode::closed) {
+    for (std::uint32_t c = 0; c < cc.count; ++c)
+      for (std::uint32_t k = 0; k < cc.outstanding; ++k) generate_request(c);
+  } else {
+    schedule_next_arrival();
+  }
+}
+
+void Simulation::run_until(Time until) {
+  start();
+  scheduler_.run_until(until);
+  record_.end = scheduler_.now();
+}
+
+bool Simulation::step() {
+  start();
+  return scheduler_.step();
+}
+
+EventId Simulation::schedule(Time at, std::function<void()> fn) {
+  return scheduler_.at(at, std::move(fn));
+}
+
+// ---------------------------------------------------------------- nodes
+
+void Simulation::boot_node(NodeId id) {
+  Node& node = *nodes_[id.value];
+  ReplicaSetup setup{config_.params, id, node.signer, keys_->verifier()};
+  node.replica = factory_(setup);
+  if (!node.replica) throw std::logic_error("replica factory returned null");
+  node.crashed = false;
+  step_node(id, StartInput{&node.store});
+}
+
+void Simulation::crash(NodeId id) {
+  if (id.value >= nodes_.size()) return;
+  Node& node = *nodes_[id.value];
+  if (node.crashed) return;
+  if (node.replica) node.last_status = node.replica->status();
+  node.replica.reset();
+  node.crashed = true;
+  ++node.incarnation;
+  node.timers.clear();
+  ++record_.crashes;
+  record_.faulty[id].push_back({now(), "crashed"});
+  trace_.record({now(), TraceKind::crash, Principal::replica(id)});
+}
+
+void Simulation::restart(NodeId id) {
+  if (id.value >= nodes_.size() || !nodes_[id.value]->crashed) return;
+  ++record_.restarts;
+  trace_.record({now(), TraceKind::restart, Principal::replica(id)});
+  boot_node(id);
+}
+
+bool Simulation::is_crashed(NodeId id) const {
+  return id.value < nodes_.size() && nodes_[id.value]->crashed;
+}
+
+std::optional<ReplicaStatus> Simulation::status(NodeId id) const {
+  if (id.value >= nodes_.size() || !nodes_[id.value]->replica) return std::nullopt;
+  return nodes_[id.value]->replica->status();
+}
+
+Replica* Simulation::replica(NodeId id) {
+  return id.value < nodes_.size() ? nodes_[id.value]->replica.get() : nullptr;
+}
+
+const DurableStore& Simulation::durable_store(NodeId id) const {
+  return nodes_.at(id.value)->store;
+}
+
+void Simulation::mark_faulty(NodeId id, std::string reason) {
+  record_.faulty[id].push_back({now(), std::move(reason)});
+}
+
+void Simulation::trace_fault(std::string_view label, std::optional<NodeId> node,
+                             std::string_view detail) {
+  TraceEvent e{now(), TraceKind::fault};
+  if (node) e.node = Principal::replica(*node);
+  e.fault = label;
+  e.detail = detail;
+  trace_.record(e);
+}
+
+// Feeds one input to a live replica at its own (skewed) clock and executes the effects.
+void Simulation::step_node(NodeId id, const Input& input) {
+  Node& node = *nodes_[id.value];
+  if (!node.replica) return;
+  Effects effects;
+  std::swap(effects, scratch_);  // reuse capacity; safe if a handler re-enters
+  effects.clear();
+  const Time local_now = now() + network_->clock_skew(id);
+  node.replica->step(local_now, input, effects);
+  for (Effect& e : effects.list) {
+    if (node.crashed) break;  // a wrapper may crash its node mid-step
+    execute_one(id, e);
+  }
+  effects.clear();
+  std::swap(effects, scratch_);
+}
+
+void Simulation::execute(NodeId id, Effects& effects) {
+  for (Effect& e : effects.list) execute_one(id, e);
+}
+
+void Simulation::execute_one(NodeId id, Effect& effect) {
+  const Principal self = Principal::replica(id);
+  std::visit(
+      [&](auto& e) {
+        using E = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<E, SendEffect>) {
+          send_from(self, Principal::replica(e.to), e.msg);
+        } else if constexpr (std::is_same_v<E, BroadcastEffect>) {
+          for (std::uint32_t to = 0; to < nodes_.size(); ++to)
+            if (to != id.value) send_from(self, Principal::replica(NodeId(to)), e.msg);
+        } else if constexpr (std::is_same_v<E, SetTimerEffect>) {
+          set_timer(id, e.id, e.after);
+        } else if constexpr (std::is_same_v<E, CancelTimerEffect>) {
+          nodes_[id.value]->timers.erase(e.id);
+        } else if constexpr (std::is_same_v<E, CommitEffect>) {
+          record_.commits.push_back(CommitRecord{now(), id, e.position, e.view, e.slot,
+                                                 e.batch_digest, e.batch, e.state_hash});
+          const std::string digest = e.batch_digest.short_hex();
+          TraceEvent t{now(), TraceKind::commit, self};
+          t.view = e.view.value;
+          t.seq = e.position.value;
+          t.size = e.batch ? e.batch->size() : 0;
+          t.detail = digest;
+          trace_.record(t);
+        } else if constexpr (std::is_same_v<E, ReplyEffect>) {
+          if (!e.reply || e.client.value >= clients_.size()) return;
+          send_from(self, Principal::client(e.client), make_message(Reply(*e.reply)));
+        } else if constexpr (std::is_same_v<E, PersistEffect>) {
+          DurableStore& store = nodes_[id.value]->store;
+          if (e.erase)
+            store.erase(e.key);
+          else
+            store[e.key] = std::move(e.value);
+        } else if constexpr (std::is_same_v<E, EvidenceEffect>) {
+          record_.evidence.push_back({now(), id, e.culprit, e.kind, e.detail});
+          TraceEvent t{now(), TraceKind::evidence, self};
+          t.to = Principal::replica(e.culprit);
+          t.detail = e.detail;
+          trace_.record(t);
+        } else if constexpr (std::is_same_v<E, TraceEffect>) {
+          TraceEvent t{now(), TraceKind::protocol, self, e.kind};
+          t.view = e.view.value;
+          t.seq = e.seq;
+          t.detail = e.detail;
+          trace_.record(t);
+        }
+      },
+      effect);
+}
+
+// ---------------------------------------------------------------- network
+
+void Simulation::send_from(Principal from, Principal to, const MessagePtr& msg) {
+  if (!msg) return;
+  const bool to_replica = to.kind == Principal::Kind::replica;
+  if ((to_replica && to.id >= nodes_.size()) || (!to_replica && to.id >= clients_.size())) return;
+  const std::string_view type = type_name(*msg);
+  const auto size = static_cast<std::uint32_t>(encoded_size(*msg));
+  TraceEvent sent{now(), TraceKind::send, from, type};
+  sent.to = to;
+  sent.size = size;
+  trace_.record(sent);
+  Fate fate;
+  if (from == to) {  // a node talking to itself: no link, no loss, no delay
+    fate.copies = 1;
+  } else {
+    fate = network_->route(now(), from, to, size, type);
+  }
+  const std::string_view label = fate.fault ? std::string_view(fate.fault->label) : "";
+  if (fate.copies == 0) {
+    TraceEvent d{now(), TraceKind::drop, from, type};
+    d.to = to;
+    d.fault = label;
+    d.detail = to_string(fate.reason);
+    trace_.record(d);
+    return;
+  }
+  if (fate.copies == 2) {
+    TraceEvent d{now(), TraceKind::duplicate, from, type};
+    d.to = to;
+    if (fate.duplicated_by_fault) d.fault = label;
+    trace_.record(d);
+  }
+  const std::uint32_t incarnation = to_replica ? nodes_[to.id]->incarnation : 0;
+  for (int i = 0; i < fate.copies; ++i) {
+    std::uint32_t slot;
+    if (!free_deliveries_.empty()) {
+      slot = free_deliveries_.back();
+      free_deliveries_.pop_back();
+    } else {
+      slot = static_cast<std::uint32_t>(deliveries_.size());
+      deliveries_.emplace_back();
+    }
+    deliveries_[slot] = Delivery{from, to, msg, type, size, incarnation};
+    scheduler_.after(fate.delay[i], delivery_target_.get(), slot);
+  }
+}
+
+void Simulation::deliver(std::uint64_t slot) {
+  Delivery d = std::move(deliveries_[slot]);
+  deliveries_[slot].msg.reset();
+  free_deliveries_.push_back(static_cast<std::uint32_t>(slot));
+  if (d.to.kind == Principal::Kind::replica) {
+    const Node& node = *nodes_[d.to.id];
+    if (node.crashed || node.incarnation != d.incarnation) {
+      network_->count_lost_at_destination(d.type);
+      TraceEvent t{now(), TraceKind::drop, d.to, d.type};
+      t.from = d.from;
+      t.detail = "destination_crashed";
+      trace_.record(t);
+      return;
+    }
+  }
+  network_->count_delivered(d.type, d.size);
+  TraceEvent t{now(), TraceKind::deliver, d.to, d.type};
+  t.from = d.from;
+  t.size = d.size;
+  trace_.record(t);
+  if (d.to.kind == Principal::Kind::client) {
+    if (auto* reply = std::get_if<Reply>(&d.msg->body)) on_reply(d.to.id, *reply);
+    return;
+  }
+  const NodeId to(d.to.id);
+  if (d.from.kind == Principal::Kind::client) {
+    if (auto* request = std::get_if<Request>(&d.msg->body)) {
+      // Aliasing pointer: the request lives inside the shared message.
+      step_node(to, ClientRequestInput{std::shared_ptr<const Request>(d.msg, request)});
+    }
+    return;
+  }
+  step_node(to, MessageInput{NodeId(d.from.id), std::move(d.msg)});
+}
+
+// ---------------------------------------------------------------- timers
+
+void Simulation::set_timer(NodeId id, TimerId timer, Duration after) {
+  Node& node = *nodes_[id.value];
+  const std::uint64_t generation = node.next_generation++;
+  node.timers[timer] = generation;
+  std::uint32_t slot;
+  if (!free_timer_slots_.empty()) {
+    slot = free_timer_slots_.back();
+    free_timer_slots_.pop_back();
+  } else {
+    slot = static_cast<std::uint32_t>(timer_slots_.size());
+    timer_slots_.emplace_back();
+  }
+  timer_slots_[slot] = TimerSlot{id.value, node.incarnation, timer, generation};
+  scheduler_.after(after, timer_target_.get(), slot);
+}
+
+void Simulation::fire_timer(std::uint64_t slot) {
+  const TimerSlot t = timer_slots_[slot];
+  free_timer_slots_.push_back(static_cast<std::uint32_t>(slot));
+  Node& node = *nodes_[t.node];
+  if (node.crashed || node.incarnation != t.incarnation) return;
+  auto it = node.timers.find(t.id);
+  if (it == node.timers.end() || it->second != t.generation) return;  // cancelled or re-armed
+  node.timers.erase(it);
+  TraceEvent e{now(), TraceKind::timer, Principal::replica(NodeId(t.node))};
+  e.seq = t.id;
+  trace_.record(e);
+  step_node(NodeId(t.node), TimerInput{t.id});
+}
+
+// ---------------------------------------------------------------- clients
+
+RequestId Simulation::submit(ClientId client, Bytes operation) {
+  if (client.value >= clients_.size())
+    throw std::out_of_range("Simulation::submit: no such client");
+  start();
+  const std::uint32_t c = client.value;
+  ClientOutput out;
+  const RequestId id = clients_[c]->core->submit(now(), operation, out);
+  operation_index_[{c, id.value}] = record_.operations.size();
+  ClientOperation op;
+  op.client = client;
+  op.request = id;
+  op.operation = std::move(operation);
+  op.submitted = now();
+  record_.operations.push_back(std::move(op));
+  TraceEvent e{now(), TraceKind::client_submit, Principal::client(client)};
+  e.seq = id.value;
+  trace_.record(e);
+  client_handle(c, out);
+  return id;
+}
+
+void Simulation::generate_request(std::uint32_t client) {
+  const ClientConfig& cc = config_.clients;
+  if (cc.stop_at && now() >= *cc.stop_at) return;
+  submit(ClientId(client), make_operation(cc.workload, cc.keys, *client_rng_));
+}
+
+void Simulation::schedule_next_arrival() {
+  const ClientConfig& cc = config_.clients;
+  if (cc.rate_per_second <= 0.0) return;
+  const Duration gap{static_cast<std::int64_t>(client_rng_->exponential(1e9 / cc.rate_per_second))};
+  const Time at = now() + gap;
+  if (cc.stop_at && at >= *cc.stop_at) return;
+  scheduler_.at(at, client_target_.get(), kArrival);
+}
+
+void Simulation::client_event(std::uint64_t arg) {
+  if (arg == kArrival) {
+    const std::uint32_t c = next_arrival_client_++ % config_.clients.count;
+    generate_request(c);
+    schedule_next_arrival();
+    return;
+  }
+  const auto c = static_cast<std::uint32_t>(arg & 0xffffffffULL);
+  const auto generation = static_cast<std::uint32_t>(arg >> 32);
+  Client& client = *clients_[c];
+  if (generation != client.timer_generation) return;
+  client.timer_at.reset();
+  ClientOutput out;
+  client.core->on_timer(now(), out);
+  for (std::size_t i = 0; i < out.to_all_replicas.size(); ++i) {
+    TraceEvent e{now(), TraceKind::client_retransmit, Principal::client(ClientId(c))};
+    if (auto* r = std::get_if<Request>(&out.to_all_replicas[i]->body)) e.seq = r->id.value;
+    trace_.record(e);
+  }
+  client_handle(c, out);
+}
+
+void Simulation::on_reply(std::uint32_t c, const Reply& reply) {
+  ClientOutput out;
+  clients_[c]->core->on_reply(now(), reply, out);
+  client_handle(c, out);
+}
+
+// Sends what the client asked for, records completions, keeps closed-loop load going
+// and re-arms the client's retransmission timer.
+void Simulation::client_handle(std::uint32_t c, ClientOutput& out) {
+  const Principal self = Principal::client(ClientId(c));
+  for (const MessagePtr& m : out.to_all_replicas)
+    for (std::uint32_t r = 0; r < nodes_.size(); ++r)
+      send_from(self, Principal::replica(NodeId(r)), m);
+  for (ClientCompletion& done : out.completions) {
+    auto it = operation_index_.find({c, done.id.value});
+    if (it != operation_index_.end()) {
+      ClientOperation& op = record_.operations[it->second];
+      op.completed = done.completed;
+      op.result = std::move(done.result);
+      op.retransmissions = done.retransmissions;
+      operation_index_.erase(it);
+    }
+    TraceEvent e{now(), TraceKind::client_complete, self};
+    e.seq = done.id.value;
+    trace_.record(e);
+    if (config_.clients.generate_load && config_.clients.mode == ClientConfig::Mode::closed)
+      generate_request(c);
+  }
+  out.clear();
+  arm_client_timer(c);
+}
+
+void Simulation::arm_client_timer(std::uint32_t c) {
+  Client& client = *clients_[c];
+  const std::optional<Time> deadline = client.core->next_deadline();
+  if (deadline == client.timer_at) return;
+  ++client.timer_generation;  // invalidates the previously scheduled wake-up
+  client.timer_at = deadline;
+  if (!deadline) return;
+  scheduler_.at(*deadline, client_target_.get(),
+                c | (static_cast<std::uint64_t>(client.timer_generation) << 32));
+}
+
+// ---------------------------------------------------------------- results
+
+const RunRecord& Simulation::record() {
+  record_.end = now();
+  record_.messages = network_->counters_by_type();
+  for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+    const Node& node = *nodes_[i];
+    const ReplicaStatus s = node.replica ? node.replica->status() : node.last_status;
+    record_.view_changes[NodeId(i)] = s.view_changes;
+  }
+  return record_;
+}
+
+}  // namespace knhk::sim

@@ -1,0 +1,207 @@
+#include "sim/trace.hpp"
+
+#include <cstring>
+#include <ostream>
+
+namespace knhk::sim {
+
+const char* to_string(TraceKind k) {
+  switch (k) {
+    case TraceKind::send:
+      return "send";
+    case TraceKind::deliver:
+      return "deliver";
+    case TraceKind::drop:
+      return "drop";
+    case TraceKind::duplicate:
+      return "duplicate";
+    case TraceKind::timer:
+      return "timer";
+    case TraceKind::commit:
+      return "commit";
+    case TraceKind::reply:
+      return "reply";
+    case TraceKind::client_submit:
+      return "client_submit";
+    case TraceKind::client_complete:
+      return "client_complete";
+    case TraceKind::client_retransmit:
+      return "client_retransmit";
+    case TraceKind::evidence:
+      return "evidence";
+    case TraceKind::fault:
+      return "fault";
+    case TraceKind::crash:
+      return "crash";
+    case TraceKind::restart:
+      return "restart";
+    case TraceKind::protocol:
+      return "protocol";
+  }
+  return "?";
+}
+
+Trace::Trace() {
+  pending_.reserve(kBlockBytes + 1024);
+  line_.reserve(256);
+}
+
+Trace::~Trace() = default;
+
+namespace {
+
+void append_u64(std::string& out, std::uint64_t v) {
+  char buf[24];
+  int n = 0;
+  do {
+    buf[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (n) out.push_back(buf[--n]);
+}
+
+void append_i64(std::string& out, std::int64_t v) {
+  if (v < 0) {
+    out.push_back('-');
+    append_u64(out, static_cast<std::uint64_t>(0) - static_cast<std::uint64_t>(v));
+  } else {
+    append_u64(out, static_cast<std::uint64_t>(v));
+  }
+}
+
+void append_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20) {
+      static const char* hex = "0123456789abcdef";
+      out += "\\u00";
+      out.push_back(hex[u >> 4]);
+      out.push_back(hex[u & 15]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
+// Replicas are written as their integer id, clients as "c<id>".
+void append_principal(std::string& out, Principal p) {
+  if (p.kind == Principal::Kind::replica) {
+    append_u64(out, p.id);
+  } else {
+    out += "\"c";
+    append_u64(out, p.id);
+    out.push_back('"');
+  }
+}
+
+void append_key(std::string& out, const char* key) {
+  out += ",\"";
+  out += key;
+  out += "\":";
+}
+
+}  // namespace
+
+void Trace::append_json(std::string& out, const TraceEvent& e) {
+  out += "{\"time_ns\":";
+  append_i64(out, e.time.ns);
+  append_key(out, "kind");
+  append_string(out, to_string(e.kind));
+  if (e.node) append_key(out, "node"), append_principal(out, *e.node);
+  if (!e.type.empty()) append_key(out, "type"), append_string(out, e.type);
+  if (e.from) append_key(out, "from"), append_principal(out, *e.from);
+  if (e.to) append_key(out, "to"), append_principal(out, *e.to);
+  if (e.view) append_key(out, "view"), append_u64(out, *e.view);
+  if (e.seq) append_key(out, "seq"), append_u64(out, *e.seq);
+  if (e.size) append_key(out, "size"), append_u64(out, *e.size);
+  if (!e.fault.empty()) append_key(out, "fault"), append_string(out, e.fault);
+  if (!e.detail.empty()) append_key(out, "detail"), append_string(out, e.detail);
+  out.push_back('}');
+}
+
+std::string Trace::to_json(const TraceEvent& e) {
+  std::string s;
+  append_json(s, e);
+  return s;
+}
+
+namespace {
+
+inline void put_u64(std::vector<std::uint8_t>& b, std::uint64_t v) {
+  const std::size_t at = b.size();
+  b.resize(at + 8);
+  for (int i = 0; i < 8; ++i)
+    b[at + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+
+inline void put_principal(std::vector<std::uint8_t>& b, Principal p) {
+  put_u64(b, (static_cast<std::uint64_t>(p.kind) << 32) | p.id);
+}
+
+inline void put_text(std::vector<std::uint8_t>& b, std::string_view s) {
+  put_u64(b, s.size());
+  b.insert(b.end(), s.begin(), s.end());
+}
+
+}  // namespace
+
+// The same fields as the JSON line, in the same order: a presence bitmap, then each
+// present field at fixed width (texts length-prefixed). One encoding per event.
+void Trace::encode_binary(const TraceEvent& e) {
+  std::uint8_t present = 0;
+  if (e.node) present |= 1;
+  if (e.from) present |= 2;
+  if (e.to) present |= 4;
+  if (e.view) present |= 8;
+  if (e.seq) present |= 16;
+  if (e.size) present |= 32;
+  if (!e.fault.empty()) present |= 64;
+  if (!e.detail.empty()) present |= 128;
+  put_u64(pending_, static_cast<std::uint64_t>(e.time.ns));
+  pending_.push_back(static_cast<std::uint8_t>(e.kind));
+  pending_.push_back(present);
+  if (e.node) put_principal(pending_, *e.node);
+  put_text(pending_, e.type);
+  if (e.from) put_principal(pending_, *e.from);
+  if (e.to) put_principal(pending_, *e.to);
+  if (e.view) put_u64(pending_, *e.view);
+  if (e.seq) put_u64(pending_, *e.seq);
+  if (e.size) put_u64(pending_, *e.size);
+  if (!e.fault.empty()) put_text(pending_, e.fault);
+  if (!e.detail.empty()) put_text(pending_, e.detail);
+}
+
+void Trace::record(const TraceEvent& e) {
+  ++events_;
+  encode_binary(e);
+  if (pending_.size() >= kBlockBytes) hash_full_block();
+  if (sink_) {
+    line_.clear();
+    append_json(line_, e);
+    line_.push_back('\n');
+    sink_->write(line_.data(), static_cast<std::streamsize>(line_.size()));
+  }
+}
+
+void Trace::hash_full_block() {
+  Hasher h;
+  h.update(chain_.bytes);
+  h.update(std::span<const std::uint8_t>(pending_.data(), kBlockBytes));
+  chain_ = h.finish();
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(kBlockBytes));
+}
+
+Digest Trace::digest() const {
+  Hasher h;
+  h.update(chain_.bytes);
+  h.update(pending_);
+  h.update_u64(events_);
+  return h.finish();
+}
+
+}  // namespace knhk::sim
