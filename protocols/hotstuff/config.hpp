@@ -27,10 +27,24 @@ struct HotStuffConfig {
   // Proposals parked while their ancestors are fetched.
   std::size_t max_parked_proposals = 64;
 
+  // Leaders rotate round-robin, each holding this many consecutive views. The
+  // three-chain commit needs four consecutive views with correct leaders (b, b', b''
+  // in consecutive views and b* carrying QC(b'')); with one view per leader a single
+  // crashed replica among four would block every commit, so each leader keeps 4.
+  // 1 gives the paper's strict per-view rotation (the unit tests use it).
+  std::uint32_t views_per_leader = 4;
+
   // Throws InvalidValidatorSetError when n < 4 or the parameters are unusable.
   static HotStuffConfig from(const ProtocolParams& p);
 
-  NodeId leader(View v) const { return NodeId(static_cast<std::uint32_t>(v.value % n)); }
+  NodeId leader(View v) const {
+    return NodeId(static_cast<std::uint32_t>((v.value / views_per_leader) % n));
+  }
+  // The first view after `v` led by the next leader in the rotation (where a view
+  // timeout goes: the current leader is presumed faulty for the rest of its term).
+  View next_leader_view(View v) const {
+    return View((v.value / views_per_leader + 1) * views_per_leader);
+  }
 };
 
 }  // namespace knhk::hotstuff

@@ -18,7 +18,7 @@ bool Pacemaker::advance_to(View v) {
 
 View Pacemaker::on_timeout() {
   ++consecutive_timeouts_;
-  cur_view_ = cur_view_.next();
+  cur_view_ = cfg_.next_leader_view(cur_view_);
   return cur_view_;
 }
 

@@ -17,7 +17,8 @@ class Pacemaker {
   View current_view() const { return cur_view_; }
   // Moves forward only; returns true when the view changed.
   bool advance_to(View v);
-  // A view timed out: back off and move to the next view (Alg. 5 onNextSyncView).
+  // A view timed out: back off and move to the next leader's first view (Alg. 5
+  // onNextSyncView).
   View on_timeout();
   // A new QC was seen: the network is synchronous enough again.
   void on_progress() { consecutive_timeouts_ = 0; }

@@ -7,6 +7,7 @@
 #include "protocols/common/crypto.hpp"
 #include "protocols/factory.hpp"
 #include "protocols/hotstuff/messages.hpp"
+#include "protocols/hotstuff/replica.hpp"
 #include "protocols/testing/recording_host.hpp"
 
 namespace knhk::hotstuff::test {
@@ -31,9 +32,13 @@ class ChainBuilder {
     p.view_timeout = Duration::millis_(100);
     return p;
   }
+  // A replica with the paper's strict per-view leader rotation (views_per_leader = 1),
+  // so that scripted chains can pick each view's leader.
   std::unique_ptr<Replica> replica(NodeId id) const {
     ReplicaSetup s{params(), id, signer(id), verifier()};
-    return make_replica(s);
+    HotStuffConfig cfg = HotStuffConfig::from(s.params);
+    cfg.views_per_leader = 1;
+    return std::make_unique<HotStuffReplica>(s, cfg);
   }
 
   Request request(std::uint64_t id, std::uint32_t client = 1) const {

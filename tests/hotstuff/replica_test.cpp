@@ -399,3 +399,28 @@ TEST_CASE("client requests already executed are answered from the reply cache, n
   CHECK(replies[0].reply->id == r.id);
   CHECK_FALSE(host.timer_armed(kViewTimer));  // nothing pending
 }
+
+TEST_CASE("leaders rotate round-robin holding 4 views; a timeout skips to the next leader") {
+  ProtocolParams p;
+  p.kind = ProtocolKind::hotstuff;
+  p.nodes = 4;
+  auto cfg = HotStuffConfig::from(p);
+  CHECK(cfg.leader(View(1)) == NodeId(0));
+  CHECK(cfg.leader(View(3)) == NodeId(0));
+  CHECK(cfg.leader(View(4)) == NodeId(1));
+  CHECK(cfg.leader(View(15)) == NodeId(3));
+  CHECK(cfg.leader(View(16)) == NodeId(0));
+  CHECK(cfg.next_leader_view(View(5)) == View(8));
+  CHECK(cfg.next_leader_view(View(8)) == View(12));
+
+  ChainBuilder c(4);
+  ReplicaSetup s{c.params(), NodeId(2), c.signer(NodeId(2)), c.verifier()};
+  RecordingHost host(make_replica(s));
+  host.start();
+  host.client_request(c.request(1));
+  auto& fx = host.fire(kViewTimer);
+  auto nv = sent<NewView>(fx);
+  REQUIRE(nv.size() == 1);
+  CHECK(nv[0].view == View(4));  // from view 1 (node 0's term) to node 1's first view
+  CHECK(effects_of<SendEffect>(fx).back().to == NodeId(1));
+}
