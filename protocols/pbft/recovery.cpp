@@ -100,7 +100,13 @@ void PbftReplica::recover(const DurableStore& store) {
       slot.pre_prepare = pp;
       slot.batch = std::make_shared<const Batch>(pp.batch);
       slot.executed = slot.committed = pp.seq <= last_executed_;
-      slot.prepare_sent = !is_primary();
+      if (!is_primary()) {
+        // We sent this PREPARE before the crash; re-create it (same content, same signer).
+        Prepare own{pp.view, pp.seq, pp.digest, id_, {}};
+        sign(own, *signer_);
+        slot.prepares[id_] = own;
+        slot.prepare_sent = true;
+      }
     }
   } catch (const DecodeError& e) {
     out_->trace("recovery_error", view_, 0, e.what());

@@ -74,11 +74,11 @@ void PbftReplica::on_view_change_timer() {
   // A quorum moved to view_ but its primary sent no NEW-VIEW in time: try the next one.
   if (quorum_asked) return start_view_change(view_.next());
   // Nobody else asked for view_ (yet): retransmit instead of inflating the view number.
-  if (backoff_exponent_ < config_.max_backoff_exponent) ++backoff_exponent_;
   if (it != view_change_log_.end() && it->second.count(id_))
     broadcast(make_message(pbft::Message{it->second.at(id_)}));
   out_->set_timer(kViewChangeTimer, current_timeout());
   request_timer_armed_ = true;
+  if (backoff_exponent_ < config_.max_backoff_exponent) ++backoff_exponent_;
 }
 
 // The one place where a replica leaves a view: stop accepting normal-case messages of the

@@ -84,3 +84,28 @@ inline std::uint64_t rejected(RecordingHost& h, const std::string& reason) {
 }
 
 }  // namespace knhk::pbft::test
+
+namespace knhk::pbft::test {
+
+// Drives backup `self` through pre-prepare, prepares and commits of one batch in view `v`.
+inline std::vector<Effect> drive_commit(RecordingHost& h, const Keys& k, std::uint32_t self,
+                                        std::uint32_t n_replicas, View v, Seq n, Batch b) {
+  std::uint32_t primary = static_cast<std::uint32_t>(v.value % n_replicas);
+  auto pp = pre_prepare(k, v, n, std::move(b), primary);
+  std::vector<Effect> all;
+  auto keep = [&all](const std::vector<Effect>& e) { all.insert(all.end(), e.begin(), e.end()); };
+  keep(h.deliver(NodeId(primary), pbft::Message{pp}));
+  for (std::uint32_t i = 0; i < n_replicas; ++i)
+    if (i != self && i != primary) keep(h.deliver(NodeId(i), pbft::Message{prepare(k, pp, i)}));
+  for (std::uint32_t i = 0; i < n_replicas; ++i)
+    if (i != self) keep(h.deliver(NodeId(i), pbft::Message{commit(k, pp, i)}));
+  return all;
+}
+
+inline bool has_trace(const std::vector<Effect>& e, const std::string& kind) {
+  for (const auto& t : effects<TraceEffect>(e))
+    if (t.kind == kind) return true;
+  return false;
+}
+
+}  // namespace knhk::pbft::test

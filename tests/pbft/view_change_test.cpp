@@ -1,0 +1,199 @@
+// View changes (OSDI'99 §4.4, TOCS'02 §4.5): VIEW-CHANGE with the P-set, NEW-VIEW with the
+// O-set (null requests for gaps), validation of NEW-VIEW, back-off and joining a higher view.
+#include <catch2/catch.hpp>
+
+#include "pbft_test_util.hpp"
+
+using namespace knhk;
+using namespace knhk::pbft;
+using namespace knhk::pbft::test;
+
+namespace {
+
+struct Scenario {
+  Keys k;
+  Request req1 = request(k, 1, 1, "put a 1");
+  Request req3 = request(k, 3, 1, "put c 3");
+  PrePrepare pp1 = pre_prepare(k, View(0), Seq(1), {req1}, 0);
+  PrePrepare pp3 = pre_prepare(k, View(0), Seq(3), {req3}, 0);
+
+  ViewChange vc(std::uint32_t who, std::vector<PreparedCertificate> prepared = {}) const {
+    ViewChange m{View(1), Seq(0), Digest{}, {}, std::move(prepared), NodeId(who), {}};
+    return signed_by(m, k);
+  }
+  PreparedCertificate cert3() const { return {pp3, {prepare(k, pp3, 2), prepare(k, pp3, 3)}}; }
+
+  // Replica 1 (primary of view 1) prepares seq 1 in view 0, times out, and collects view
+  // changes from 2 (nothing prepared) and 3 (seq 3 prepared): it sends NEW-VIEW.
+  std::pair<RecordingHost, NewView> new_primary() const {
+    RecordingHost h(make(small_params(), 1, k));
+    h.start();
+    h.client_request(req1);
+    h.deliver(NodeId(0), pbft::Message{pp1});
+    h.deliver(NodeId(2), pbft::Message{prepare(k, pp1, 2)});
+    h.fire(PbftReplica::kViewChangeTimer);
+    h.deliver(NodeId(2), pbft::Message{vc(2)});
+    auto nvs = sent<NewView>(h.deliver(NodeId(3), pbft::Message{vc(3, {cert3()})}));
+    REQUIRE(nvs.size() == 1);
+    return {std::move(h), nvs[0]};
+  }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "§4.4 view change: the prepared request is carried into the new view, gaps get null requests") {
+  Scenario s;
+  RecordingHost h(make(small_params(), 1, s.k));
+  h.start();
+  h.client_request(s.req1);  // starts the view-change timer
+  REQUIRE(h.timer_armed(PbftReplica::kViewChangeTimer));
+  h.deliver(NodeId(0), pbft::Message{s.pp1});
+  REQUIRE(sent<Commit>(h.deliver(NodeId(2), pbft::Message{prepare(s.k, s.pp1, 2)})).size() == 1);
+
+  auto& timeout = h.fire(PbftReplica::kViewChangeTimer);
+  auto vcs = sent<ViewChange>(timeout);
+  REQUIRE(vcs.size() == 1);
+  const auto& vc = vcs[0];
+  REQUIRE((vc.new_view == View(1) && vc.stable_seq == Seq(0)));
+  REQUIRE(vc.prepared.size() == 1);
+  REQUIRE(vc.prepared[0].pre_prepare == s.pp1);
+  REQUIRE(vc.prepared[0].prepares.size() == 2);
+  // The view is durable before the VIEW-CHANGE leaves.
+  REQUIRE(h.store.count("pbft/view") == 1);
+  REQUIRE(h.replica().status().view == View(1));
+  REQUIRE_FALSE(h.replica().status().is_leader);  // not before NEW-VIEW
+
+  REQUIRE(sent<NewView>(h.deliver(NodeId(2), pbft::Message{s.vc(2)})).empty());
+  auto& e = h.deliver(NodeId(3), pbft::Message{s.vc(3, {s.cert3()})});
+  auto nvs = sent<NewView>(e);
+  REQUIRE(nvs.size() == 1);
+  const auto& nv = nvs[0];
+  REQUIRE(nv.view_changes.size() == 3);
+  REQUIRE(nv.pre_prepares.size() == 3);
+  // seq 1: the request prepared in view 0; seq 2: a null request; seq 3: from replica 3's P-set.
+  REQUIRE(nv.pre_prepares[0].digest == s.pp1.digest);
+  REQUIRE(nv.pre_prepares[0].batch == Batch{s.req1});
+  REQUIRE(nv.pre_prepares[1].batch.empty());
+  REQUIRE(nv.pre_prepares[1].digest == batch_digest(Batch{}));
+  REQUIRE(nv.pre_prepares[2].digest == s.pp3.digest);
+  for (const auto& pp : nv.pre_prepares) {
+    REQUIRE((pp.view == View(1) && pp.replica == NodeId(1)));
+    REQUIRE(verify(pp, *s.k.verifier()));
+  }
+  REQUIRE(h.replica().status().is_leader);
+  REQUIRE(h.replica().status().view_changes == 1);
+  // The new primary continues numbering after the O-set.
+  auto next = sent<PrePrepare>(h.client_request(request(s.k, 4, 1)));
+  REQUIRE(next.size() == 1);
+  REQUIRE((next[0].seq == Seq(4) && next[0].view == View(1)));
+}
+
+TEST_CASE("§4.4 backups accept a valid NEW-VIEW and reject forged ones") {
+  Scenario s;
+  auto [primary, nv] = s.new_primary();
+
+  SECTION("valid: the backup enters view 1 and prepares the O-set") {
+    RecordingHost b(make(small_params(), 2, s.k));
+    b.start();
+    auto& e = b.deliver(NodeId(1), pbft::Message{nv});
+    REQUIRE(b.replica().status().view == View(1));
+    auto prepares = sent<Prepare>(e);
+    REQUIRE(prepares.size() == 3);
+    REQUIRE(prepares[0].digest == s.pp1.digest);
+    REQUIRE(effects<EvidenceEffect>(e).empty());
+  }
+  SECTION("O-set that drops the prepared request (re-signed by the primary) is rejected") {
+    NewView forged = nv;
+    forged.pre_prepares[0] = pre_prepare(s.k, View(1), Seq(1), {}, 1);  // null instead of req1
+    forged = signed_by(forged, s.k);
+    RecordingHost b(make(small_params(), 2, s.k));
+    b.start();
+    auto& e = b.deliver(NodeId(1), pbft::Message{forged});
+    REQUIRE(b.replica().status().view == View(0));
+    REQUIRE(sent<Prepare>(e).empty());
+    REQUIRE(rejected(b, "bad_new_view") == 1);
+    auto ev = effects<EvidenceEffect>(e);
+    REQUIRE(ev.size() == 1);
+    REQUIRE((ev[0].culprit == NodeId(1) && ev[0].kind == EvidenceEffect::Kind::protocol_violation));
+  }
+  SECTION("fewer than a quorum of view-changes is rejected") {
+    NewView forged = nv;
+    forged.view_changes.pop_back();
+    forged = signed_by(forged, s.k);
+    RecordingHost b(make(small_params(), 2, s.k));
+    b.start();
+    b.deliver(NodeId(1), pbft::Message{forged});
+    REQUIRE(b.replica().status().view == View(0));
+    REQUIRE(rejected(b, "bad_new_view") == 1);
+  }
+  SECTION("a view-change with a forged prepared certificate is rejected") {
+    NewView forged = nv;
+    auto& vc3 = forged.view_changes.back();
+    vc3.prepared[0].prepares.pop_back();  // 1 prepare: not a certificate
+    vc3 = signed_by(vc3, s.k);
+    forged = signed_by(forged, s.k);
+    RecordingHost b(make(small_params(), 2, s.k));
+    b.start();
+    b.deliver(NodeId(1), pbft::Message{forged});
+    REQUIRE(b.replica().status().view == View(0));
+    REQUIRE(rejected(b, "bad_new_view") == 1);
+  }
+  SECTION("a NEW-VIEW signed by a replica that is not the new primary is rejected") {
+    NewView forged = nv;
+    forged.replica = NodeId(3);
+    forged = signed_by(forged, s.k);
+    RecordingHost b(make(small_params(), 2, s.k));
+    b.start();
+    b.deliver(NodeId(3), pbft::Message{forged});
+    REQUIRE(b.replica().status().view == View(0));
+    REQUIRE(rejected(b, "not_primary") == 1);
+  }
+}
+
+TEST_CASE("§4.5 a replica joins a higher view when f+1 others ask for it") {
+  Scenario s;
+  RecordingHost h(make(small_params(), 3, s.k));
+  h.start();
+  REQUIRE(sent<ViewChange>(h.deliver(NodeId(1), pbft::Message{s.vc(1)})).empty());
+  REQUIRE(h.replica().status().view == View(0));
+  auto vcs = sent<ViewChange>(h.deliver(NodeId(2), pbft::Message{s.vc(2)}));
+  REQUIRE(vcs.size() == 1);
+  REQUIRE(vcs[0].new_view == View(1));
+  REQUIRE(h.replica().status().view == View(1));
+}
+
+TEST_CASE(
+    "§4.5 view-change timeouts back off exponentially; a lone replica does not inflate views") {
+  Scenario s;
+  RecordingHost h(make(small_params(), 3, s.k));  // view_timeout = 100ms
+  h.start();
+  h.client_request(s.req1);
+  auto timer_after = [](const std::vector<Effect>& e) {
+    for (const auto& t : effects<SetTimerEffect>(e))
+      if (t.id == PbftReplica::kViewChangeTimer) return t.after;
+    return Duration{};
+  };
+  auto& first = h.fire(PbftReplica::kViewChangeTimer);
+  REQUIRE(sent<ViewChange>(first).at(0).new_view == View(1));
+  REQUIRE(timer_after(first) == Duration::millis_(100));
+  // Nobody else asked for view 1: retransmit the same view-change, wait twice as long.
+  auto& second = h.fire(PbftReplica::kViewChangeTimer);
+  REQUIRE(sent<ViewChange>(second).at(0).new_view == View(1));
+  REQUIRE(timer_after(second) == Duration::millis_(200));
+  // A quorum asked for view 1 but its primary is silent: move on to view 2, 4x the base.
+  h.deliver(NodeId(0), pbft::Message{s.vc(0)});
+  h.deliver(NodeId(2), pbft::Message{s.vc(2)});
+  auto& third = h.fire(PbftReplica::kViewChangeTimer);
+  REQUIRE(sent<ViewChange>(third).at(0).new_view == View(2));
+  REQUIRE(timer_after(third) == Duration::millis_(400));
+  REQUIRE(h.replica().status().view_changes == 2);
+}
+
+TEST_CASE("the new primary resends NEW-VIEW to a replica that retransmits its VIEW-CHANGE") {
+  Scenario s;
+  auto [primary, nv] = s.new_primary();
+  auto again = sent<NewView>(primary.deliver(NodeId(2), pbft::Message{s.vc(2)}));
+  REQUIRE(again.size() == 1);
+  REQUIRE(again[0] == nv);
+}
