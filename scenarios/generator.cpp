@@ -1,0 +1,186 @@
+#include "scenarios/generator.hpp"
+
+#include <algorithm>
+#include <set>
+#include <string>
+
+#include "sim/rng.hpp"
+
+namespace knhk::scenarios {
+namespace {
+
+using sim::Rng;
+
+Duration millis(std::int64_t v) {
+  return Duration::millis_(v);
+}
+Duration random_millis(Rng& rng, std::int64_t lo, std::int64_t hi) {
+  return millis(lo + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(hi - lo + 1))));
+}
+
+ProtocolSpec generate_protocol(Rng& rng, const GeneratorOptions& o) {
+  ProtocolSpec p;
+  if (o.protocol)
+    p.kind = *o.protocol;
+  else
+    p.kind = rng.bernoulli(0.5) ? ProtocolKind::pbft : ProtocolKind::hotstuff;
+  p.nodes = o.nodes ? *o.nodes : 4 + static_cast<std::uint32_t>(rng.below(o.max_nodes - 3));
+  p.batch_size = 1 + static_cast<std::uint32_t>(rng.below(8));
+  p.batch_timeout = random_millis(rng, 1, 5);
+  p.checkpoint_interval = std::uint64_t{4} << rng.below(3);  // 4, 8 or 16: exercise checkpoints
+  p.view_timeout = random_millis(rng, 150, 400);
+  p.snapshot_interval = std::uint64_t{8} << rng.below(3);
+  return p;
+}
+
+NetworkSpec generate_network(Rng& rng, Duration duration) {
+  NetworkSpec n;
+  switch (rng.below(4)) {
+    case 0:
+      n.latency = LatencyDist::constant(random_millis(rng, 1, 20));
+      break;
+    case 1:
+      n.latency.dist = LatencyDist::Kind::uniform;
+      n.latency.min = random_millis(rng, 1, 5);
+      n.latency.max = n.latency.min + random_millis(rng, 1, 30);
+      break;
+    case 2:
+      n.latency.dist = LatencyDist::Kind::normal;
+      n.latency.mean = random_millis(rng, 5, 20);
+      n.latency.stddev = random_millis(rng, 1, 5);
+      break;
+    default:
+      n.latency.dist = LatencyDist::Kind::exponential;
+      n.latency.mean = random_millis(rng, 2, 15);
+      break;
+  }
+  if (rng.bernoulli(0.5)) n.drop = static_cast<double>(rng.below(11)) / 100.0;
+  if (rng.bernoulli(0.3)) n.duplicate = static_cast<double>(rng.below(11)) / 100.0;
+  // Before GST anything goes; from GST on delays are bounded and base loss stops.
+  n.gst = millis(
+      static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(duration.ns / 4000000))));
+  n.post_gst_max_delay = millis(50);
+  return n;
+}
+
+ClientsSpec generate_clients(Rng& rng, Duration duration) {
+  ClientsSpec c;
+  c.count = 1 + static_cast<std::uint32_t>(rng.below(3));
+  c.mode = ClientsSpec::Mode::closed;
+  c.outstanding = 1 + static_cast<std::uint32_t>(rng.below(2));
+  c.workload = AppKind::kv;
+  c.keys = 2 + static_cast<std::uint32_t>(rng.below(8));  // few keys: conflicting operations
+  c.request_timeout = random_millis(rng, 300, 700);
+  c.stop_at = duration - duration * 1 / 4;  // the last quarter drains
+  return c;
+}
+
+Duration random_time(Rng& rng, Duration lo, Duration hi) {
+  if (hi <= lo) return lo;
+  auto span = static_cast<std::uint64_t>((hi - lo).ns / 1000000);
+  return lo + millis(static_cast<std::int64_t>(rng.below(span + 1)));
+}
+
+const Behavior kBehaviours[] = {Behavior::silent,
+                                Behavior::equivocate,
+                                Behavior::conflicting_votes,
+                                Behavior::invalid_signature,
+                                Behavior::corrupt_digest,
+                                Behavior::replay,
+                                Behavior::withhold_votes,
+                                Behavior::mutate,
+                                Behavior::twin};
+
+// One fault for a replica counted against the budget: a crash (maybe restarted) or a
+// Byzantine behaviour.
+void add_node_fault(Rng& rng, std::uint32_t node, Duration fault_end, bool byzantine,
+                    std::vector<FaultSpec>& out) {
+  Duration at = random_time(rng, millis(0), fault_end * 1 / 2);
+  if (!byzantine || rng.bernoulli(0.4)) {
+    out.push_back({at, std::nullopt, CrashFault{node}});
+    if (rng.bernoulli(0.6))
+      out.push_back(
+          {random_time(rng, at + millis(100), fault_end), std::nullopt, RestartFault{node}});
+    return;
+  }
+  ByzantineFault b;
+  b.node = node;
+  b.behavior = kBehaviours[rng.below(std::size(kBehaviours))];
+  if (b.behavior == Behavior::mutate) b.p = static_cast<double>(1 + rng.below(5)) / 10.0;
+  out.push_back({millis(0), std::nullopt, b});
+}
+
+// Benign network faults on any replica: they never count against the budget.
+void add_network_fault(Rng& rng, std::uint32_t n, Duration fault_end, std::vector<FaultSpec>& out) {
+  Duration at = random_time(rng, millis(0), fault_end * 2 / 3);
+  Duration until = random_time(rng, at + millis(50), fault_end);
+  auto node = [&] { return NodeRef::node(static_cast<std::uint32_t>(rng.below(n))); };
+  switch (rng.below(4)) {
+    case 0: {
+      PartitionFault p;
+      p.groups.push_back({static_cast<std::uint32_t>(rng.below(n))});
+      out.push_back({at, std::nullopt, p});
+      out.push_back({until, std::nullopt, HealFault{}});
+      break;
+    }
+    case 1:
+      out.push_back({at, until, DelayFault{node(), NodeRef::all(), random_millis(rng, 20, 300)}});
+      break;
+    case 2:
+      out.push_back(
+          {at, until,
+           DropFault{NodeRef::all(), node(), 0.2 + 0.1 * static_cast<double>(rng.below(6))}});
+      break;
+    default:
+      out.push_back({at, until, DuplicateFault{node(), NodeRef::all(), 0.3}});
+      break;
+  }
+}
+
+}  // namespace
+
+Scenario generate_scenario(std::uint64_t seed, const GeneratorOptions& options) {
+  Rng rng(sim::derive_seed(seed, "scenario-generator"));
+  Scenario s;
+  s.name = "generated-" + std::to_string(seed);
+  s.seed = seed;
+  s.duration = options.duration;
+  s.protocol = generate_protocol(rng, options);
+  s.network = generate_network(rng, s.duration);
+  s.clients = generate_clients(rng, s.duration);
+
+  // Faults end by the middle of the run so that the rest can show liveness.
+  const Duration fault_end = s.duration * 1 / 2;
+  const std::uint32_t n = s.protocol.nodes, f = s.quorum().f();
+  std::uint32_t faulty = options.budget == FaultBudget::f_plus_one
+                             ? f + 1
+                             : static_cast<std::uint32_t>(rng.below(f + 1));
+  std::vector<std::uint32_t> ids(n);
+  for (std::uint32_t i = 0; i < n; ++i) ids[i] = i;
+  for (std::uint32_t i = 0; i < faulty; ++i) {  // partial Fisher-Yates: distinct faulty ids
+    std::swap(ids[i], ids[i + rng.below(n - i)]);
+    add_node_fault(rng, ids[i], fault_end, options.byzantine, s.faults);
+  }
+  auto network_faults = rng.below(3);
+  for (std::uint64_t i = 0; i < network_faults; ++i) add_network_fault(rng, n, fault_end, s.faults);
+  std::stable_sort(s.faults.begin(), s.faults.end(),
+                   [](const FaultSpec& a, const FaultSpec& b) { return a.at < b.at; });
+
+  s.expect.safety = true;
+  if (options.budget == FaultBudget::within_f) {
+    s.expect.liveness.mode = LivenessExpect::Mode::within;
+    s.expect.liveness.within = Duration::secs(2);
+  }
+  return s;
+}
+
+std::vector<std::uint32_t> faulty_replicas(const Scenario& s) {
+  std::set<std::uint32_t> out;
+  for (const auto& f : s.faults) {
+    if (auto* c = std::get_if<CrashFault>(&f.action)) out.insert(c->node);
+    if (auto* b = std::get_if<ByzantineFault>(&f.action)) out.insert(b->node);
+  }
+  return {out.begin(), out.end()};
+}
+
+}  // namespace knhk::scenarios
