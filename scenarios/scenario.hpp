@@ -9,22 +9,31 @@
 #include <variant>
 #include <vector>
 
+#include "faults/spec.hpp"
 #include "protocols/common/crypto.hpp"
 #include "protocols/common/params.hpp"
 #include "protocols/common/types.hpp"
 
 namespace knhk::scenarios {
 
-// A node id, or '*' (every node). Invariant: id < protocol.nodes unless `any`.
-struct NodeRef {
-  bool any = false;
-  std::uint32_t id = 0;
-
-  static NodeRef all() { return {true, 0}; }
-  static NodeRef node(std::uint32_t id) { return {false, id}; }
-  bool matches(std::uint32_t node) const { return any || id == node; }
-  bool operator==(const NodeRef&) const = default;
-};
+// ---- faults (data types live in faults/spec.hpp) ----
+using faults::all_behaviors;
+using faults::Behavior;
+using faults::behavior_from_string;
+using faults::ByzantineFault;
+using faults::ClockSkewFault;
+using faults::CrashFault;
+using faults::DelayFault;
+using faults::DropFault;
+using faults::DuplicateFault;
+using faults::fault_kind_name;
+using faults::FaultAction;
+using faults::FaultSpec;
+using faults::Group;
+using faults::HealFault;
+using faults::NodeRef;
+using faults::PartitionFault;
+using faults::RestartFault;
 
 // One-way link latency. Only the fields of `dist` are meaningful; all are ≥ 0.
 struct LatencyDist {
@@ -75,7 +84,9 @@ struct NetworkSpec {
   double drop = 0;
   double duplicate = 0;
   std::optional<std::uint64_t> bandwidth_bps;
-  Duration gst{};
+  // Unset: no GST, the base drop/duplicate apply for the whole run. Set (even to 0s):
+  // they stop at gst and latency is capped at post_gst_max_delay (default 100ms) from then.
+  std::optional<Duration> gst;
   std::optional<Duration> post_gst_max_delay;
   std::vector<LinkSpec> links;
   bool operator==(const NetworkSpec&) const = default;
@@ -94,85 +105,6 @@ struct ClientsSpec {
   bool operator==(const ClientsSpec&) const = default;
 };
 const char* to_string(ClientsSpec::Mode m);
-
-// ---- faults ----
-using Group = std::vector<std::uint32_t>;
-
-// Symmetric: `groups` (nodes not listed form one more group). Asymmetric (extension):
-// `from` → `to` links are cut one way only.
-struct PartitionFault {
-  std::vector<Group> groups;
-  Group from;
-  Group to;
-  bool asymmetric() const { return !from.empty(); }
-  bool operator==(const PartitionFault&) const = default;
-};
-struct HealFault {
-  bool operator==(const HealFault&) const = default;
-};
-struct DelayFault {
-  NodeRef from, to;
-  Duration extra{};
-  bool operator==(const DelayFault&) const = default;
-};
-struct DropFault {
-  NodeRef from, to;
-  double probability = 0;
-  bool operator==(const DropFault&) const = default;
-};
-struct DuplicateFault {
-  NodeRef from, to;
-  double probability = 0;
-  bool operator==(const DuplicateFault&) const = default;
-};
-struct CrashFault {
-  std::uint32_t node = 0;
-  bool operator==(const CrashFault&) const = default;
-};
-struct RestartFault {
-  std::uint32_t node = 0;
-  bool operator==(const RestartFault&) const = default;
-};
-struct ClockSkewFault {
-  std::uint32_t node = 0;
-  Duration offset{};  // may be negative
-  bool operator==(const ClockSkewFault&) const = default;
-};
-
-enum class Behavior {
-  silent,
-  equivocate,
-  conflicting_votes,
-  invalid_signature,
-  corrupt_digest,
-  replay,
-  withhold_votes,
-  mutate,
-  twin
-};
-const char* to_string(Behavior b);
-std::optional<Behavior> behavior_from_string(const std::string& s);
-const std::vector<Behavior>& all_behaviors();
-
-struct ByzantineFault {
-  std::uint32_t node = 0;
-  Behavior behavior = Behavior::silent;
-  std::vector<Group> split;  // equivocate/twin only: exactly two sides when given
-  std::optional<double> p;   // mutate only; default 0.2
-  double mutate_probability() const { return p.value_or(0.2); }
-  bool operator==(const ByzantineFault&) const = default;
-};
-
-using FaultAction = std::variant<PartitionFault, HealFault, DelayFault, DropFault, DuplicateFault,
-                                 CrashFault, RestartFault, ClockSkewFault, ByzantineFault>;
-const char* fault_kind_name(const FaultAction& a);
-
-struct FaultSpec {
-  Duration at{};
-  std::optional<Duration> until;  // > at when present; the fault is reverted then
-  FaultAction action;
-  bool operator==(const FaultSpec&) const = default;
-};
 
 // ---- expectations ----
 struct LivenessExpect {

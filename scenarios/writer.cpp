@@ -84,7 +84,7 @@ void emit_network(YAML::Emitter& out, const NetworkSpec& n) {
   out << YAML::Key << "duplicate" << YAML::Value << format_number(n.duplicate);
   if (n.bandwidth_bps)
     out << YAML::Key << "bandwidth" << YAML::Value << format_bandwidth(*n.bandwidth_bps);
-  out << YAML::Key << "gst" << YAML::Value << format_duration(n.gst);
+  if (n.gst) out << YAML::Key << "gst" << YAML::Value << format_duration(*n.gst);
   if (n.post_gst_max_delay)
     out << YAML::Key << "post_gst_max_delay" << YAML::Value
         << format_duration(*n.post_gst_max_delay);

@@ -85,6 +85,7 @@ TEST_CASE("the format page's example loads with every key", "[scenarios]") {
   CHECK(s.network.latency.min == 25_ms);
   CHECK(s.network.latency.max == 35_ms);
   CHECK(s.network.bandwidth_bps == 1000000000ull);
+  CHECK(s.network.gst == Duration{});
   CHECK(s.network.post_gst_max_delay == 100_ms);
   REQUIRE(s.network.links.size() == 1);
   CHECK(s.network.links[0].to == NodeRef::node(3));
@@ -124,6 +125,7 @@ TEST_CASE("defaults when optional sections are absent", "[scenarios]") {
   CHECK(s.expect.safety);
   CHECK(s.expect.liveness.mode == LivenessExpect::Mode::unchecked);
   CHECK(s.faults.empty());
+  CHECK_FALSE(s.network.gst.has_value());
 }
 
 TEST_CASE("expectations of violation and asymmetric partitions", "[scenarios]") {
