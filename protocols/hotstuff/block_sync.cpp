@@ -49,6 +49,7 @@ std::optional<std::vector<Digest>> BlockSync::check_chain(const BlockResponse& r
   std::vector<Digest> hashes;
   Digest expected = r.requested;
   for (const Block& b : r.blocks) {
+    if (expected == genesis_hash()) break;  // everyone has genesis; nothing below it
     Digest h = block_hash(b);
     if (h != expected) {
       *reason = "sync_hash_mismatch";
@@ -92,7 +93,7 @@ void HotStuffReplica::fetch(const Digest& hash, NodeId peer) {
               hash.short_hex() + " from " + std::to_string(to->value));
   out_->send(*to, make_message(hotstuff::Message(req)));
   if (!fetch_timer_armed_) {
-    out_->set_timer(kFetchTimer, Duration{std::max<std::int64_t>(cfg_.view_timeout.ns / 4, 1)});
+    out_->set_timer(kFetchTimer, retransmit_interval());
     fetch_timer_armed_ = true;
   }
 }
@@ -166,7 +167,7 @@ void HotStuffReplica::on_fetch_timer() {
     out_->send(peer, make_message(hotstuff::Message(req)));
   }
   if (!sync_.idle()) {
-    out_->set_timer(kFetchTimer, Duration{std::max<std::int64_t>(cfg_.view_timeout.ns / 4, 1)});
+    out_->set_timer(kFetchTimer, retransmit_interval());
     fetch_timer_armed_ = true;
   }
 }

@@ -65,9 +65,9 @@ std::vector<Block> BlockTree::ancestors(const Digest& hash, std::uint32_t max) c
   while (out.size() < max) {
     const BlockEntry* e = find(cur);
     // A stub root carries no batch: it cannot be served (its hash would not verify).
-    if (!e || e->stub) break;
+    // Genesis is known to everyone and a stub root cannot be served (no batch).
+    if (!e || e->stub || e->block->view.value == 0) break;
     out.push_back(*e->block);
-    if (e->block->view.value == 0) break;
     cur = e->block->parent;
   }
   return out;

@@ -138,7 +138,25 @@ void HotStuffReplica::propose(View v, const BlockEntry& parent, Batch batch) {
   out_->trace("propose", v, p.block.height.value,
               std::to_string(p.block.batch.size()) + " requests, " + p.block_hash.short_hex());
   enter_view(v);
+  own_proposal_ = p;
+  retransmits_left_ = 2;
+  out_->set_timer(kRetransmitTimer, retransmit_interval());
   broadcast(std::move(p));
+}
+
+Duration HotStuffReplica::retransmit_interval() const {
+  return Duration{std::max<std::int64_t>(cfg_.view_timeout.ns / 4, 1)};
+}
+
+// Still no QC for our proposal: it or the votes may have been lost. Re-broadcast it;
+// replicas that voted re-send their votes, the others vote now.
+void HotStuffReplica::on_retransmit_timer() {
+  if (!own_proposal_ || qc_high_.view >= own_proposal_->block.view || retransmits_left_ == 0)
+    return;
+  --retransmits_left_;
+  out_->trace("retransmit", own_proposal_->block.view, 0, "proposal");
+  out_->broadcast(make_message(hotstuff::Message(*own_proposal_)));
+  out_->set_timer(kRetransmitTimer, retransmit_interval());
 }
 
 }  // namespace knhk::hotstuff

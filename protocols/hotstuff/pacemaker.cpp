@@ -88,6 +88,10 @@ void HotStuffReplica::on_new_view(NodeId from, const NewView& m) {
   }
   if (!verify_qc_from(m.high_qc, from, m.view)) return;
   update_qc_high(m.high_qc, from);
+  // The sender is behind us: hand it our newest proposal so that it catches up
+  // through block sync even when the cluster is otherwise idle.
+  if (m.high_qc.view < qc_high_.view && latest_proposal_)
+    out_->send(from, make_message(hotstuff::Message(*latest_proposal_)));
   if (cfg_.leader(m.view) != id_) {
     reject("new_view_not_for_leader", m.view);
     return;

@@ -14,15 +14,15 @@ void HotStuffReplica::on_proposal(NodeId from, const Proposal& p) {
 bool HotStuffReplica::validate_proposal(NodeId from, const Proposal& p) {
   const View v = p.block.view;
   using Kind = EvidenceEffect::Kind;
-  if (p.sender != from) {
-    reject("sender_mismatch", v);
-    return false;
-  }
+  // Proposals may be relayed (catch-up of a lagging replica): authenticity comes from
+  // the leader's signature, so evidence names the signer, and a bad signature only
+  // proves something against a sender that claims to be the signer.
   if (!verify_signature(p, *verifier_)) {
     reject("bad_signature", v, "proposal");
-    evidence(from, Kind::invalid_signature, "proposal signature invalid");
+    if (p.sender == from) evidence(from, Kind::invalid_signature, "proposal signature invalid");
     return false;
   }
+  from = p.sender;
   if (block_hash(p.block) != p.block_hash) {
     reject("block_hash_mismatch", v);
     evidence(from, Kind::protocol_violation, "signed proposal with a wrong block hash");
@@ -46,7 +46,10 @@ bool HotStuffReplica::validate_proposal(NodeId from, const Proposal& p) {
                  " and " + p.block_hash.short_hex());
     return false;
   }
-  // A late or duplicated delivery is benign: ignore it without counting.
+  // A late or duplicated delivery is benign: ignore it without counting. A proposal
+  // seen again may mean our vote was lost: send it again (the collector dedups).
+  if (tree_.contains(p.block_hash) && last_vote_ && last_vote_->block == p.block_hash)
+    send_to(cfg_.leader(v.next()), *last_vote_);
   if (v <= exec_view_ || tree_.contains(p.block_hash)) return false;
   if (!verify_qc_from(p.block.justify, from, v)) return false;
   if (!batch_signatures_ok(p.block)) {
@@ -83,6 +86,7 @@ void HotStuffReplica::accept_proposal(NodeId from, const Proposal& p) {
     return;
   }
   tree_.insert(std::make_shared<const Block>(b_new), p.block_hash);
+  if (!latest_proposal_ || latest_proposal_->block.view < b_new.view) latest_proposal_ = p;
   update_qc_high(b_new.justify, p.sender);
   vote_if_safe(p, verdict);
   apply_update(b_new);
@@ -120,6 +124,7 @@ void HotStuffReplica::vote_if_safe(const Proposal& p, SafeNode verdict) {
   persist_safety();
   Vote vote{b_new.view, p.block_hash, id_, {}};
   sign(vote, *signer_);
+  last_vote_ = vote;
   // Linear communication: the vote goes to the next view's leader only.
   send_to(cfg_.leader(b_new.view.next()), vote);
 }

@@ -139,6 +139,9 @@ void HotStuffReplica::on_timer(TimerId id) {
       batch_deadline_passed_ = true;
       try_propose();
       return;
+    case kRetransmitTimer:
+      on_retransmit_timer();
+      return;
     case kFetchTimer:
       fetch_timer_armed_ = false;
       on_fetch_timer();

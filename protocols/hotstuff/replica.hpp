@@ -31,6 +31,7 @@ namespace knhk::hotstuff {
 inline constexpr TimerId kViewTimer = 1;
 inline constexpr TimerId kBatchTimer = 2;
 inline constexpr TimerId kFetchTimer = 3;
+inline constexpr TimerId kRetransmitTimer = 4;
 
 // Durable keys (besides the state machine's "smr/..." keys).
 inline constexpr const char* kSafetyKey = "hotstuff/safety";  // vheight + locked QC
@@ -74,6 +75,8 @@ class HotStuffReplica final : public Replica {
   std::optional<Batch> choose_batch(View v, const Digest& parent);
   bool has_uncommitted_payload(const Digest& from) const;
   void propose(View v, const BlockEntry& parent, Batch batch);
+  void on_retransmit_timer();
+  Duration retransmit_interval() const;
 
   // ---- pacemaker.cpp ----
   void enter_view(View v);
@@ -122,7 +125,15 @@ class HotStuffReplica final : public Replica {
   bool batch_deadline_passed_ = false;
   bool view_timer_armed_ = false;
   bool fetch_timer_armed_ = false;
-  std::map<View, Digest> leader_proposals_;  // first proposal seen per view (equivocation)
+  std::map<View, Digest> leader_proposals_;
+  // The highest-view proposal accepted, relayed to a replica whose NEW-VIEW shows it
+  // is behind (it then fetches the ancestors and commits what we committed).
+  std::optional<Proposal> latest_proposal_;
+  // Retransmission on a lossy network: the leader re-broadcasts its proposal while no
+  // QC for it is known; a replica that sees a proposal again re-sends its vote.
+  std::optional<Proposal> own_proposal_;
+  std::optional<Vote> last_vote_;
+  std::uint32_t retransmits_left_ = 0;  // first proposal seen per view (equivocation)
 
   std::map<std::string, std::uint64_t> rejected_;
   std::uint64_t view_changes_ = 0;

@@ -326,10 +326,20 @@ TEST_CASE("Alg.5: a leader with n-f NEW-VIEWs proposes on the highest QC among t
   NewView own{View(2), genesis_qc(), {}, {}};
   sign(own, *c.signer(NodeId(1)));
   auto& fx = host.deliver(NodeId(1), hotstuff::Message(own));
-  auto props = sent<Proposal>(fx);
+  std::vector<Proposal> props;
+  for (const auto& p : sent<Proposal>(fx))
+    if (p.block.view == View(2)) props.push_back(p);
   REQUIRE(props.size() == 1);
   CHECK(props[0].block.justify.view == View(1));  // extends the highest QC seen
   CHECK(props[0].block.batch.size() == 1);
+  // Node 1's NEW-VIEW (genesis QC) came after QC(b1) was known: it is behind and gets
+  // b1's proposal relayed to catch up. Node 0's came before, when nobody knew better.
+  std::vector<NodeId> relayed_to;
+  for (const auto& s : effects_of<SendEffect>(host.all())) {
+    auto* h = std::get_if<hotstuff::Message>(&s.msg->body);
+    if (h && std::holds_alternative<Proposal>(*h)) relayed_to.push_back(s.to);
+  }
+  CHECK(relayed_to == std::vector<NodeId>{NodeId(1)});
 }
 
 TEST_CASE("restart: state and vheight recover from the durable store, then catch up by sync") {
