@@ -1,0 +1,120 @@
+// `knhk fuzz`: runs generated scenarios until the time is up or an expectation fails,
+// then shrinks the failure and writes it as a scenario file that `knhk run` replays.
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+
+#include "cli/commands.hpp"
+#include "scenarios/fuzz.hpp"
+#include "scenarios/writer.hpp"
+
+namespace po = boost::program_options;
+
+namespace knhk::cli {
+namespace {
+
+struct FuzzArgs {
+  scenarios::FuzzOptions options;
+  std::string out_dir;
+};
+
+std::optional<std::string> read_fuzz_args(const po::variables_map& vm, FuzzArgs& a) {
+  auto& gen = a.options.generator;
+  const auto protocol = vm["protocol"].as<std::string>();
+  if (protocol == "pbft")
+    gen.protocol = ProtocolKind::pbft;
+  else if (protocol == "hotstuff")
+    gen.protocol = ProtocolKind::hotstuff;
+  else if (protocol != "any")
+    return "--protocol must be pbft, hotstuff or any";
+  if (vm.count("nodes")) {
+    auto n = vm["nodes"].as<std::uint32_t>();
+    if (n < 4 || n > 64) return "--nodes must be between 4 and 64";
+    gen.nodes = n;
+  }
+  const auto budget = vm["budget"].as<std::string>();
+  if (budget == "f")
+    gen.budget = scenarios::FaultBudget::within_f;
+  else if (budget == "f+1")
+    gen.budget = scenarios::FaultBudget::f_plus_one;
+  else
+    return "--budget must be f or f+1";
+  auto seconds = vm["time"].as<double>();
+  if (seconds <= 0) return "--time must be positive";
+  a.options.time_limit = std::chrono::duration<double>(seconds);
+  if (vm.count("runs")) a.options.max_runs = vm["runs"].as<std::uint64_t>();
+  a.options.first_seed = vm["seed"].as<std::uint64_t>();
+  a.out_dir = vm["out"].as<std::string>();
+  return std::nullopt;
+}
+
+void print_progress(std::ostream& out, const scenarios::FuzzProgress& p) {
+  out << "runs " << p.runs << "  simulated " << std::fixed << std::setprecision(0)
+      << p.simulated_seconds << " s  " << std::setprecision(1) << p.runs_per_second() << " runs/s\n"
+      << std::flush;
+}
+
+int report_failure(const scenarios::FuzzFailure& f, const std::string& out_dir, CommandIo io) {
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  const std::string path = out_dir + "/" + f.shrunk.name + ".yaml";
+  std::ofstream file(path, std::ios::trunc);
+  if (!file) {
+    io.err << "knhk fuzz: cannot write " << path << "\n";
+    return kExitUsage;
+  }
+  file << scenarios::to_yaml(f.shrunk);
+  const std::string original_path = out_dir + "/" + f.original.name + ".yaml";
+  std::ofstream(original_path, std::ios::trunc) << scenarios::to_yaml(f.original);
+  io.out << "FAILED " << f.expectation << " (generator seed " << f.seed << "): " << f.detail << "\n"
+         << "shrunk in " << f.shrink_stats.attempts << " runs (" << f.shrink_stats.accepted
+         << " simplifications): " << f.shrunk.protocol.nodes << " nodes, " << f.shrunk.faults.size()
+         << " faults, " << f.shrunk.duration.seconds() << " s\n"
+         << "  " << f.shrunk_detail << "\n"
+         << "wrote " << path << " (unshrunk: " << original_path << ")\nreplay: knhk run " << path
+         << "\n";
+  return kExitFailed;
+}
+
+int fuzz_command(const std::vector<std::string>& args, CommandIo io) {
+  po::options_description options("options");
+  options.add_options()("protocol", po::value<std::string>()->default_value("any"),
+                        "pbft | hotstuff | any")("nodes", po::value<std::uint32_t>(),
+                                                 "cluster size (default: 4 to 13 at random)")(
+      "budget", po::value<std::string>()->default_value("f"),
+      "faulty replicas at once: f (properties must hold) or f+1 (checkers must find "
+      "violations)")("time", po::value<double>()->default_value(60), "wall-clock seconds")(
+      "runs", po::value<std::uint64_t>(), "stop after this many runs")(
+      "seed", po::value<std::uint64_t>()->default_value(1), "first generator seed")(
+      "out", po::value<std::string>()->default_value("fuzz-out"),
+      "directory for the shrunk counterexample");
+  po::variables_map vm;
+  if (auto code = parse_options("fuzz",
+                                "knhk fuzz [--protocol P] [--nodes N] [--budget f|f+1] "
+                                "[--time S] [--runs N] [--seed S] [--out DIR]",
+                                args, options, {}, vm, io))
+    return *code;
+  FuzzArgs a;
+  if (auto error = read_fuzz_args(vm, a)) {
+    io.err << "knhk fuzz: " << *error << "\n";
+    return kExitUsage;
+  }
+  double last_print = -1;
+  a.options.on_progress = [&](const scenarios::FuzzProgress& p) {
+    if (p.wall_seconds - last_print < 1.0) return;
+    last_print = p.wall_seconds;
+    print_progress(io.out, p);
+  };
+  auto report = scenarios::fuzz(a.options);
+  print_progress(io.out, report.progress);
+  if (report.failure) return report_failure(*report.failure, a.out_dir, io);
+  io.out << "no failure in " << report.progress.runs << " runs\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+KNHK_COMMAND(fuzz, "run generated scenarios; shrink a failure to a replayable YAML file",
+             fuzz_command);
+
+}  // namespace knhk::cli
