@@ -1,5 +1,6 @@
 #include "net/node_runner.hpp"
 
+#include <spdlog/cfg/env.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
@@ -44,7 +45,8 @@ void log_status_periodically(asio::steady_timer& timer, const UdpHost& host, Nod
 
 }  // namespace
 
-int run_node(const NodeOptions& o) {
+int run_node(const NodeOptions& o, std::ostream& out) {
+  spdlog::cfg::load_env_levels();  // SPDLOG_LEVEL=debug shows commits and trace events
   ClusterFile cluster = load_cluster_file(o.cluster_file);
   KeyFile key = load_node_key(cluster, o.id);
   ReplicaSetup setup{cluster.params, o.id, make_ed25519_signer(Principal::replica(o.id), key.keys),
@@ -76,7 +78,7 @@ int run_node(const NodeOptions& o) {
     io.stop();
   });
   io.run();
-  std::cout << status_line(o.id, host.status(), host.drops()) << std::endl;
+  out << status_line(o.id, host.status(), host.drops()) << std::endl;
   return 0;
 }
 

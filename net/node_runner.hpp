@@ -32,8 +32,9 @@ struct NodeOptions {
   std::optional<std::uint16_t> metrics_port;
   Duration status_interval = Duration::secs(5);  // status line to the log
 };
-// Runs the replica until SIGINT/SIGTERM; returns the process exit code.
-int run_node(const NodeOptions& o);
+// Runs the replica until SIGINT/SIGTERM, then writes a final status line (view,
+// committed position, state hash) to `out`; returns the process exit code.
+int run_node(const NodeOptions& o, std::ostream& out);
 
 struct LocalClusterOptions {
   std::uint32_t nodes = 4;

@@ -60,7 +60,6 @@ void UdpHost::start() {
   if (!me) throw ConfigError("node id " + std::to_string(config_.id.value) + " not in cluster");
   udp::endpoint bind_to = peers_.at(config_.id);
   socket_.open(bind_to.protocol());
-  socket_.set_option(udp::socket::reuse_address(true));
   boost::system::error_code ignored;
   socket_.set_option(asio::socket_base::receive_buffer_size(kSocketBufferBytes), ignored);
   socket_.set_option(asio::socket_base::send_buffer_size(kSocketBufferBytes), ignored);
@@ -76,6 +75,7 @@ void UdpHost::start() {
   }
   DurableStore snapshot = *recovered;  // the replica sees the store as it was at start
   step(StartInput{&snapshot});
+  flush();
   receive();
   housekeeping();
 }
@@ -83,6 +83,10 @@ void UdpHost::start() {
 void UdpHost::stop() {
   if (stopped_) return;
   stopped_ = true;
+  // What the replica asked to persist is kept; what it asked to send is not sent.
+  for (const auto& e : pending_.list)
+    if (const auto* p = std::get_if<PersistEffect>(&e); p && store_) store_->stage(*p);
+  pending_.clear();
   boost::system::error_code ignored;
   socket_.close(ignored);
   housekeeping_timer_.cancel();
@@ -97,21 +101,26 @@ void UdpHost::receive() {
                                if (stopped_ || ec == asio::error::operation_aborted) return;
                                if (!ec)
                                  on_datagram(std::span(receive_buffer_.data(), n), receive_from_);
-                               // Drain what is already queued before going back to the reactor: one
-                               // wake-up per burst instead of one per datagram.
-                               for (std::size_t i = 0; i < kMaxDrainPerWakeup && !stopped_; ++i) {
-                                 boost::system::error_code again;
-                                 std::size_t m = socket_.receive_from(asio::buffer(receive_buffer_),
-                                                                      receive_from_, 0, again);
-                                 if (again) break;
-                                 on_datagram(std::span(receive_buffer_.data(), m), receive_from_);
-                               }
+                               drain_and_flush();
                                if (!stopped_) receive();
                              });
 }
 
+// Reads what is already queued before going back to the reactor (one wake-up per burst,
+// not per datagram), then executes the effects of the whole burst together.
+void UdpHost::drain_and_flush() {
+  for (std::size_t i = 0; i < kMaxDrainPerWakeup && !stopped_; ++i) {
+    boost::system::error_code again;
+    std::size_t m = socket_.receive_from(asio::buffer(receive_buffer_), receive_from_, 0, again);
+    if (again == asio::error::would_block || again == asio::error::try_again) break;
+    if (!again) on_datagram(std::span(receive_buffer_.data(), m), receive_from_);
+  }
+  flush();
+}
+
 void UdpHost::inject_datagram(std::span<const std::uint8_t> bytes, const udp::endpoint& from) {
   on_datagram(bytes, from);
+  flush();
 }
 
 void UdpHost::on_datagram(std::span<const std::uint8_t> bytes, const udp::endpoint& from) {
@@ -131,21 +140,29 @@ void UdpHost::on_datagram(std::span<const std::uint8_t> bytes, const udp::endpoi
     return;
   }
   NodeId from_node(r->from.id);
+  spdlog::trace("node {}: from {} {}", config_.id.value, from_node.value, type_name(*msg));
   metrics_.message_received(from_node, type_name(*msg), now);
   step(MessageInput{from_node, std::move(msg)});
 }
 
 void UdpHost::step(const Input& input) {
   if (stopped_) return;
-  Effects out;
-  replica_->step(steady_now(), input, out);
-  execute(out);
+  replica_->step(steady_now(), input, pending_);
+}
+
+// Group commit: the effects of every step since the last flush (one wake-up of the loop:
+// a burst of datagrams, a timer) are executed together, so one fdatasync covers them all.
+void UdpHost::flush() {
+  if (pending_.list.empty()) return;
+  Effects effects;
+  std::swap(effects, pending_);
+  execute(effects);
 }
 
 void UdpHost::execute(Effects& effects) {
-  // Write-ahead: every PersistEffect of this step is on disk before any message leaves.
-  // Sending later than the replica asked is always safe; sending before the state that
-  // justifies it is durable is not.
+  // Write-ahead: every PersistEffect is on disk before any message of the same flush
+  // leaves. Sending later than the replica asked is always safe; sending before the
+  // state that justifies it is durable is not.
   bool persisted = false;
   for (const auto& e : effects.list) {
     if (const auto* p = std::get_if<PersistEffect>(&e)) {
@@ -202,7 +219,10 @@ void UdpHost::send_message(Principal to, const Message& m, std::span<const std::
                            std::uint64_t message_id) {
   if (to == Principal::replica(config_.id)) {  // a message to ourselves never touches the wire
     auto copy = std::make_shared<const Message>(m);
-    asio::post(io_, [this, copy] { step(MessageInput{config_.id, copy}); });
+    asio::post(io_, [this, copy] {
+      step(MessageInput{config_.id, copy});
+      flush();
+    });
     return;
   }
   udp::endpoint ep;
@@ -219,6 +239,7 @@ void UdpHost::send_message(Principal to, const Message& m, std::span<const std::
   if (!wire_.seal(to, message_id, encoded, datagrams))
     return wire_.drops().add(DropReason::unknown_destination);
   metrics_.message_sent(type_name(m), datagrams.size());
+  spdlog::trace("node {}: to {} {}", config_.id.value, to.id, type_name(m));
   send_datagrams(datagrams, ep);
 }
 
@@ -245,6 +266,7 @@ void UdpHost::set_timer(TimerId id, Duration after) {
     auto it = timers_.find(id);
     if (it == timers_.end() || it->second.generation != generation) return;
     step(TimerInput{id});
+    flush();
   });
 }
 

@@ -3,6 +3,9 @@
 // `now` is the steady clock; timers are asio timers; PersistEffects go to a FileStore
 // and are on disk before any later effect of the same step is executed. No protocol
 // logic lives here: the host only moves bytes, time and effects.
+//
+// Effects are executed per wake-up of the loop, not per step (group commit): the steps
+// of one burst of datagrams share one fdatasync, and nothing they send leaves before it.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -61,8 +64,10 @@ class UdpHost {
   };
 
   void receive();
+  void drain_and_flush();
   void on_datagram(std::span<const std::uint8_t> bytes, const boost::asio::ip::udp::endpoint& from);
   void step(const Input& input);
+  void flush();
   void execute(Effects& effects);
   void execute_one(const Effect& e);
   void send_message(Principal to, const Message& m, std::span<const std::uint8_t> encoded,
@@ -84,6 +89,7 @@ class UdpHost {
   std::map<NodeId, boost::asio::ip::udp::endpoint> peers_;
   std::map<ClientId, boost::asio::ip::udp::endpoint> clients_;  // learnt from their requests
   std::map<TimerId, TimerSlot> timers_;
+  Effects pending_;  // produced by steps since the last flush
   boost::asio::steady_timer housekeeping_timer_;
   NodeMetrics metrics_;
   // First arrival of each request still uncommitted, for consensus_latency_seconds.
