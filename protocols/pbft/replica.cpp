@@ -118,7 +118,7 @@ void PbftReplica::on_client_request(const Request& r) {
     return;
   }
   if (pending_.size() >= config_.max_pending_requests) return reject("pending_full");
-  pending_.emplace(key, std::make_shared<const Request>(r));
+  pending_.emplace(key, PendingRequest{std::make_shared<const Request>(r), now_});
   if (active_ && is_primary()) queue_.push_back(key);
   update_request_timer();
   propose_batches(false);
@@ -127,8 +127,9 @@ void PbftReplica::on_client_request(const Request& r) {
 // Replicas remember the last reply per client and resend it for a retransmitted request.
 void PbftReplica::resend_cached_reply(const Request& r) {
   const auto* entry = sm_->client_entry(r.client);
-  if (!entry || entry->last_request != r.id) return reject("old_request");
-  auto reply = make_signed_reply(view_, r.client, r.id, id_, entry->last_result, *signer_);
+  const Bytes* cached = entry ? entry->result_of(r.id) : nullptr;
+  if (!cached) return reject("old_request");
+  auto reply = make_signed_reply(view_, r.client, r.id, id_, *cached, *signer_);
   out_->list.emplace_back(ReplyEffect{r.client, std::make_shared<const Reply>(std::move(reply))});
 }
 
@@ -155,7 +156,7 @@ void PbftReplica::propose_batches(bool flush) {
       auto key = queue_[queue_head_++];
       auto it = pending_.find(key);
       if (it == pending_.end() || in_flight_.count(key)) continue;
-      batch.push_back(*it->second);
+      batch.push_back(*it->second.request);
     }
     bool full = batch.size() == config_.batch_size;
     if (batch.empty() || (!full && !flush)) {
@@ -202,7 +203,7 @@ bool PbftReplica::normal_case_filter(View v, Seq n, const char*& reason) const {
 bool PbftReplica::batch_requests_valid(const Batch& batch) const {
   for (const auto& r : batch) {
     auto it = pending_.find(RequestKey{r.client, r.id});
-    if (it != pending_.end() && *it->second == r) continue;  // verified on arrival
+    if (it != pending_.end() && *it->second.request == r) continue;  // verified on arrival
     if (!verify_request(r, *verifier_)) return false;
   }
   return true;

@@ -124,6 +124,7 @@ class PbftReplica final : public Replica {
   // ---- retransmission and catch-up (tick.cpp) ----
   void on_tick();
   void retransmit_pending();
+  void relay_waiting_requests();
 
   // ---- helpers (replica.cpp) ----
   bool is_primary() const { return config_.primary(view_) == id_; }
@@ -171,7 +172,11 @@ class PbftReplica final : public Replica {
 
   // Client requests received and not yet executed; in_flight_ those in an accepted
   // pre-prepare of the current view; queue_ the primary's proposal order.
-  std::map<RequestKey, std::shared_ptr<const Request>> pending_;
+  struct PendingRequest {
+    std::shared_ptr<const Request> request;
+    Time since;  // arrival, or the last relay to the primary
+  };
+  std::map<RequestKey, PendingRequest> pending_;
   std::set<RequestKey> in_flight_;
   std::vector<RequestKey> queue_;
   std::size_t queue_head_ = 0;

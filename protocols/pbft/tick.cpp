@@ -12,11 +12,27 @@ void PbftReplica::on_tick() {
   out_->set_timer(kTickTimer, config_.retransmit_interval);
   bool progressed = last_executed_ != executed_at_last_tick_;
   executed_at_last_tick_ = last_executed_;
+  relay_waiting_requests();
   if (progressed) return;
   bool unexecuted = log_.upper_bound(last_executed_) != log_.end();
   if (!unexecuted && pending_.empty() && highest_seen_ <= last_executed_) return;
   retransmit_pending();
   if (highest_seen_ > last_executed_ || !active_) request_state();
+}
+
+// A request that a backup holds but the primary has not proposed for a whole interval
+// may have been lost on its way to the primary: relay it (§4.1), instead of letting the
+// request timer force a view change over one lost message.
+void PbftReplica::relay_waiting_requests() {
+  if (!active_ || is_primary()) return;
+  std::uint32_t budget = 64;
+  for (auto& [key, waiting] : pending_) {
+    if (budget == 0) break;
+    if (in_flight_.count(key) || now_ - waiting.since < config_.retransmit_interval) continue;
+    send(config_.primary(view_), make_message(*waiting.request));
+    waiting.since = now_;
+    --budget;
+  }
 }
 
 void PbftReplica::retransmit_pending() {
