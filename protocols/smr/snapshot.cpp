@@ -16,11 +16,17 @@ void put_clients(Writer& w, const std::map<ClientId, ClientEntry>& clients) {
     put(w, c);
     put(w, e.last_request);
     w.bytes(e.last_result);
+    put(w, e.floor);
+    w.u32(static_cast<std::uint32_t>(e.recent.size()));
+    for (const auto& [id, result] : e.recent) {
+      put(w, id);
+      w.bytes(result);
+    }
   }
 }
 
 std::map<ClientId, ClientEntry> get_clients(Reader& r) {
-  constexpr std::size_t kMinClientBytes = 4 + 8 + 4;
+  constexpr std::size_t kMinClientBytes = 4 + 8 + 4 + 8 + 4;
   auto n = r.length(kMinClientBytes);
   std::map<ClientId, ClientEntry> out;
   for (std::uint32_t i = 0; i < n; ++i) {
@@ -29,6 +35,15 @@ std::map<ClientId, ClientEntry> get_clients(Reader& r) {
     ClientEntry e;
     e.last_request = get_id<RequestId>(r);
     e.last_result = r.bytes(kMaxOperationBytes);
+    e.floor = get_id<RequestId>(r);
+    auto recent = r.length(8 + 4, static_cast<std::uint32_t>(kReplyCacheWindow));
+    for (std::uint32_t j = 0; j < recent; ++j) {
+      auto id = get_id<RequestId>(r);
+      if (!e.recent.empty() && !(e.recent.rbegin()->first < id))
+        throw DecodeError("reply cache not sorted");
+      if (id < e.floor) throw DecodeError("reply cache entry below floor");
+      e.recent.emplace_hint(e.recent.end(), id, r.bytes(kMaxOperationBytes));
+    }
     out.emplace_hint(out.end(), c, std::move(e));
   }
   return out;

@@ -1,5 +1,6 @@
 #include "protocols/smr/state_machine.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace knhk::smr {
@@ -38,20 +39,30 @@ const ClientEntry* StateMachine::client_entry(ClientId c) const {
 
 bool StateMachine::already_executed(ClientId c, RequestId id) const {
   auto* e = client_entry(c);
-  return e && id <= e->last_request;
+  return e && e->executed(id);
 }
 
-// At-most-once: a request id at or below the client's last executed one is not applied
-// again; the latest one gets its cached result, older ones an empty result.
+// At-most-once: an executed request is not applied again; it gets its cached result
+// while that is in the window, an empty result after.
 Bytes StateMachine::apply_request(const Request& r, bool& duplicate) {
   auto it = clients_.find(r.client);
-  if (it != clients_.end() && r.id <= it->second.last_request) {
+  if (it != clients_.end() && it->second.executed(r.id)) {
     duplicate = true;
-    return r.id == it->second.last_request ? it->second.last_result : Bytes{};
+    const Bytes* cached = it->second.result_of(r.id);
+    return cached ? *cached : Bytes{};
   }
   duplicate = false;
   Bytes result = app_->apply(r.operation);
-  clients_[r.client] = ClientEntry{r.id, result};
+  ClientEntry& e = clients_[r.client];
+  e.recent[r.id] = result;
+  if (e.recent.size() > kReplyCacheWindow) {
+    e.floor = std::max(e.floor, e.recent.begin()->first.next());
+    e.recent.erase(e.recent.begin());
+  }
+  if (r.id >= e.last_request) {
+    e.last_request = r.id;
+    e.last_result = result;
+  }
   return result;
 }
 

@@ -19,10 +19,26 @@
 
 namespace knhk::smr {
 
-// The last executed request of one client and its result (the reply cache).
+// What one client has executed, and the reply cache. Clients may have several requests
+// in flight (closed loop with `outstanding` > 1, open loop), so requests can commit out
+// of id order: an id counts as executed when it is < `floor` or in `recent`. `recent`
+// keeps the results of the last kReplyCacheWindow executed ids; when it overflows, its
+// smallest id + 1 becomes the new floor (an id that old and still unexecuted is treated as
+// a duplicate — no client keeps that many requests outstanding).
+inline constexpr std::size_t kReplyCacheWindow = 64;
+
 struct ClientEntry {
-  RequestId last_request;
-  Bytes last_result;
+  RequestId last_request;             // highest id executed
+  Bytes last_result;                  // its result
+  RequestId floor;                    // every id ≤ floor counts as executed
+  std::map<RequestId, Bytes> recent;  // executed ids ≥ floor -> result
+
+  bool executed(RequestId id) const { return id < floor || recent.count(id) != 0; }
+  // The cached result of an executed id, if still in the window.
+  const Bytes* result_of(RequestId id) const {
+    auto it = recent.find(id);
+    return it == recent.end() ? nullptr : &it->second;
+  }
   bool operator==(const ClientEntry&) const = default;
 };
 
