@@ -27,10 +27,24 @@ Scheduler::~Scheduler() {
   delete closure_runner_;
 }
 
+std::uint64_t Scheduler::target_index(EventTarget* t) {
+  if (t == last_target_) return last_target_index_;
+  std::size_t i = 0;
+  while (i < targets_.size() && targets_[i] != t) ++i;
+  if (i == targets_.size()) {
+    if (targets_.size() == (std::size_t{1} << kTargetBits))
+      throw std::length_error("Scheduler: too many distinct event targets");
+    targets_.push_back(t);
+  }
+  last_target_ = t;
+  last_target_index_ = i;
+  return i;
+}
+
 EventId Scheduler::at(Time t, EventTarget* target, std::uint64_t arg) {
   if (t < now_) t = now_;
   const EventId id = next_seq_++;
-  push(Entry{t.ns, id, target, arg});
+  push(Entry{t.ns, (id << kTargetBits) | target_index(target), arg});
   return id;
 }
 
@@ -49,8 +63,9 @@ EventId Scheduler::at(Time t, std::function<void()> fn) {
 
 bool Scheduler::cancel(EventId id) {
   for (std::size_t i = 0; i < heap_.size(); ++i) {
-    if (heap_[i].seq != id) continue;
-    if (heap_[i].target == closure_runner_) {
+    if ((heap_[i].key >> kTargetBits) != id) continue;
+    const std::uint64_t target = heap_[i].key & ((1u << kTargetBits) - 1);
+    if (targets_[target] == closure_runner_) {
       closures_[heap_[i].arg] = nullptr;
       free_closures_.push_back(static_cast<std::uint32_t>(heap_[i].arg));
     }
@@ -65,7 +80,7 @@ bool Scheduler::step() {
   const Entry e = pop();
   now_ = Time{e.time};
   ++events_run_;
-  e.target->on_event(e.arg);
+  targets_[e.key & ((1u << kTargetBits) - 1)]->on_event(e.arg);
   return true;
 }
 
@@ -85,7 +100,7 @@ Time Scheduler::next_time() const {
   return Time{heap_.front().time};
 }
 
-// A binary heap with "hole" sifting: one move per level instead of a swap.
+// A 4-ary heap with "hole" sifting: one move per level instead of a swap.
 void Scheduler::push(const Entry& e) {
   heap_.push_back(e);
   sift_up(heap_.size() - 1);
@@ -94,7 +109,7 @@ void Scheduler::push(const Entry& e) {
 void Scheduler::sift_up(std::size_t i) {
   const Entry e = heap_[i];
   while (i > 0) {
-    const std::size_t parent = (i - 1) / 2;
+    const std::size_t parent = (i - 1) / kArity;
     if (!before(e, heap_[parent])) break;
     heap_[i] = heap_[parent];
     i = parent;
@@ -106,9 +121,12 @@ void Scheduler::sift_down(std::size_t i) {
   const std::size_t n = heap_.size();
   const Entry e = heap_[i];
   for (;;) {
-    std::size_t child = 2 * i + 1;
-    if (child >= n) break;
-    if (child + 1 < n && before(heap_[child + 1], heap_[child])) ++child;
+    const std::size_t first = kArity * i + 1;
+    if (first >= n) break;
+    const std::size_t last = first + kArity < n ? first + kArity : n;
+    std::size_t child = first;
+    for (std::size_t c = first + 1; c < last; ++c)
+      if (before(heap_[c], heap_[child])) child = c;
     if (!before(heap_[child], e)) break;
     heap_[i] = heap_[child];
     i = child;
@@ -116,14 +134,29 @@ void Scheduler::sift_down(std::size_t i) {
   heap_[i] = e;
 }
 
+// Bottom-up deletion (Wegener): walk the hole from the root down the path of smallest
+// children to a leaf without comparing against the moved element, then sift that
+// element up from the leaf. The last element usually belongs near the bottom, so this
+// saves a comparison per level.
 Scheduler::Entry Scheduler::pop() {
   const Entry top = heap_.front();
   const Entry last = heap_.back();
   heap_.pop_back();
-  if (!heap_.empty()) {
-    heap_.front() = last;
-    sift_down(0);
+  const std::size_t n = heap_.size();
+  if (n == 0) return top;
+  std::size_t hole = 0;
+  for (;;) {
+    const std::size_t first = kArity * hole + 1;
+    if (first >= n) break;
+    const std::size_t end = first + kArity < n ? first + kArity : n;
+    std::size_t child = first;
+    for (std::size_t c = first + 1; c < end; ++c)
+      if (before(heap_[c], heap_[child])) child = c;
+    heap_[hole] = heap_[child];
+    hole = child;
   }
+  heap_[hole] = last;
+  sift_up(hole);
   return top;
 }
 

@@ -2,7 +2,7 @@
 //
 // Events are ordered by (time, insertion sequence): two events at the same virtual
 // instant run in the order they were scheduled, so a run depends on nothing but its
-// inputs. The queue is a binary heap of 32-byte PODs; an event names a target object
+// inputs. The queue is a 4-ary heap of 24-byte PODs; an event names a target object
 // and a 64-bit argument, so the hot paths (message delivery, timers) allocate nothing
 // per event. Closures (std::function) are available for rarer events such as faults.
 #pragma once
@@ -37,6 +37,7 @@ class Scheduler {
 
   Time now() const { return now_; }
   // Schedules target->on_event(arg) at `at` (clamped to now: never in the past).
+  // At most 256 distinct targets may be used with one scheduler.
   EventId at(Time at, EventTarget* target, std::uint64_t arg);
   EventId after(Duration d, EventTarget* target, std::uint64_t arg) {
     return at(now_ + d, target, arg);
@@ -64,17 +65,22 @@ class Scheduler {
   std::uint64_t events_run() const { return events_run_; }
 
  private:
+  // 24 bytes: the target is an index into targets_ kept in the low 8 bits of `key`,
+  // above it the insertion sequence; since sequences are unique, ordering by key is
+  // ordering by sequence.
   struct Entry {
     std::int64_t time;
-    std::uint64_t seq;
-    EventTarget* target;
+    std::uint64_t key;  // seq << 8 | target index
     std::uint64_t arg;
   };
   class ClosureRunner;
+  static constexpr unsigned kTargetBits = 8;
+  static constexpr std::size_t kArity = 4;  // a 4-ary heap: half the depth, cache friendly
 
   static bool before(const Entry& a, const Entry& b) {
-    return a.time < b.time || (a.time == b.time && a.seq < b.seq);
+    return a.time < b.time || (a.time == b.time && a.key < b.key);
   }
+  std::uint64_t target_index(EventTarget* t);
   void push(const Entry& e);
   Entry pop();
   void sift_up(std::size_t i);
@@ -90,6 +96,10 @@ class Scheduler {
   std::vector<std::function<void()>> closures_;
   std::vector<std::uint32_t> free_closures_;
   ClosureRunner* closure_runner_;
+  // Registered targets (at most 2^kTargetBits); the last one looked up is cached.
+  std::vector<EventTarget*> targets_;
+  EventTarget* last_target_ = nullptr;
+  std::uint64_t last_target_index_ = 0;
 };
 
 }  // namespace knhk::sim

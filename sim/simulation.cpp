@@ -230,10 +230,12 @@ void Simulation::execute_one(NodeId id, Effect& effect) {
       [&](auto& e) {
         using E = std::decay_t<decltype(e)>;
         if constexpr (std::is_same_v<E, SendEffect>) {
-          send_from(self, Principal::replica(e.to), e.msg);
+          if (e.msg) send_from(self, Principal::replica(e.to), outgoing(std::move(e.msg)));
         } else if constexpr (std::is_same_v<E, BroadcastEffect>) {
+          if (!e.msg) return;
+          const Outgoing out = outgoing(std::move(e.msg));
           for (std::uint32_t to = 0; to < nodes_.size(); ++to)
-            if (to != id.value) send_from(self, Principal::replica(NodeId(to)), e.msg);
+            if (to != id.value) send_from(self, Principal::replica(NodeId(to)), out);
         } else if constexpr (std::is_same_v<E, SetTimerEffect>) {
           set_timer(id, e.id, e.after);
         } else if constexpr (std::is_same_v<E, CancelTimerEffect>) {
@@ -250,7 +252,7 @@ void Simulation::execute_one(NodeId id, Effect& effect) {
           trace_.record(t);
         } else if constexpr (std::is_same_v<E, ReplyEffect>) {
           if (!e.reply || e.client.value >= clients_.size()) return;
-          send_from(self, Principal::client(e.client), make_message(Reply(*e.reply)));
+          send_from(self, Principal::client(e.client), outgoing(make_message(Reply(*e.reply))));
         } else if constexpr (std::is_same_v<E, PersistEffect>) {
           DurableStore& store = nodes_[id.value]->store;
           if (e.erase)
@@ -276,12 +278,19 @@ void Simulation::execute_one(NodeId id, Effect& effect) {
 
 // ---------------------------------------------------------------- network
 
-void Simulation::send_from(Principal from, Principal to, const MessagePtr& msg) {
-  if (!msg) return;
+Simulation::Outgoing Simulation::outgoing(MessagePtr msg) {
+  Outgoing out;
+  out.type = type_name(*msg);
+  out.size = static_cast<std::uint32_t>(encoded_size(*msg));
+  out.msg = std::move(msg);
+  return out;
+}
+
+void Simulation::send_from(Principal from, Principal to, const Outgoing& out) {
   const bool to_replica = to.kind == Principal::Kind::replica;
   if ((to_replica && to.id >= nodes_.size()) || (!to_replica && to.id >= clients_.size())) return;
-  const std::string_view type = type_name(*msg);
-  const auto size = static_cast<std::uint32_t>(encoded_size(*msg));
+  const std::string_view type = out.type;
+  const std::uint32_t size = out.size;
   TraceEvent sent{now(), TraceKind::send, from, type};
   sent.to = to;
   sent.size = size;
@@ -317,7 +326,7 @@ void Simulation::send_from(Principal from, Principal to, const MessagePtr& msg) 
       slot = static_cast<std::uint32_t>(deliveries_.size());
       deliveries_.emplace_back();
     }
-    deliveries_[slot] = Delivery{from, to, msg, type, size, incarnation};
+    deliveries_[slot] = Delivery{from, to, out.msg, type, size, incarnation};
     scheduler_.after(fate.delay[i], delivery_target_.get(), slot);
   }
 }
@@ -459,9 +468,11 @@ void Simulation::on_reply(std::uint32_t c, const Reply& reply) {
 // and re-arms the client's retransmission timer.
 void Simulation::client_handle(std::uint32_t c, ClientOutput& out) {
   const Principal self = Principal::client(ClientId(c));
-  for (const MessagePtr& m : out.to_all_replicas)
+  for (const MessagePtr& m : out.to_all_replicas) {
+    const Outgoing msg = outgoing(m);
     for (std::uint32_t r = 0; r < nodes_.size(); ++r)
-      send_from(self, Principal::replica(NodeId(r)), m);
+      send_from(self, Principal::replica(NodeId(r)), msg);
+  }
   for (ClientCompletion& done : out.completions) {
     auto it = operation_index_.find({c, done.id.value});
     if (it != operation_index_.end()) {

@@ -124,7 +124,15 @@ class Simulation {
   void step_node(NodeId node, const Input& input);
   void execute(NodeId node, Effects& effects);
   void execute_one(NodeId node, Effect& effect);
-  void send_from(Principal from, Principal to, const MessagePtr& msg);
+  // What the network needs to know about a message, computed once per effect (a
+  // broadcast encodes its message once, not once per destination).
+  struct Outgoing {
+    MessagePtr msg;
+    std::string_view type;
+    std::uint32_t size = 0;
+  };
+  static Outgoing outgoing(MessagePtr msg);
+  void send_from(Principal from, Principal to, const Outgoing& out);
   void deliver(std::uint64_t slot);
   void fire_timer(std::uint64_t slot);
   void set_timer(NodeId node, TimerId id, Duration after);

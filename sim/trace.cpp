@@ -132,21 +132,21 @@ std::string Trace::to_json(const TraceEvent& e) {
 
 namespace {
 
-inline void put_u64(std::vector<std::uint8_t>& b, std::uint64_t v) {
-  const std::size_t at = b.size();
-  b.resize(at + 8);
-  for (int i = 0; i < 8; ++i)
-    b[at + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-
-inline void put_principal(std::vector<std::uint8_t>& b, Principal p) {
-  put_u64(b, (static_cast<std::uint64_t>(p.kind) << 32) | p.id);
-}
-
-inline void put_text(std::vector<std::uint8_t>& b, std::string_view s) {
-  put_u64(b, s.size());
-  b.insert(b.end(), s.begin(), s.end());
-}
+// Appends little-endian words into a buffer whose capacity was reserved up front.
+struct BinaryWriter {
+  std::vector<std::uint8_t>& b;
+  void u8(std::uint8_t v) { b.push_back(v); }
+  void u64(std::uint64_t v) {
+    std::uint8_t bytes[8];
+    for (int i = 0; i < 8; ++i) bytes[i] = static_cast<std::uint8_t>(v >> (8 * i));
+    b.insert(b.end(), bytes, bytes + 8);
+  }
+  void principal(Principal p) { u64((static_cast<std::uint64_t>(p.kind) << 32) | p.id); }
+  void text(std::string_view s) {
+    u64(s.size());
+    b.insert(b.end(), s.begin(), s.end());
+  }
+};
 
 }  // namespace
 
@@ -162,18 +162,19 @@ void Trace::encode_binary(const TraceEvent& e) {
   if (e.size) present |= 32;
   if (!e.fault.empty()) present |= 64;
   if (!e.detail.empty()) present |= 128;
-  put_u64(pending_, static_cast<std::uint64_t>(e.time.ns));
-  pending_.push_back(static_cast<std::uint8_t>(e.kind));
-  pending_.push_back(present);
-  if (e.node) put_principal(pending_, *e.node);
-  put_text(pending_, e.type);
-  if (e.from) put_principal(pending_, *e.from);
-  if (e.to) put_principal(pending_, *e.to);
-  if (e.view) put_u64(pending_, *e.view);
-  if (e.seq) put_u64(pending_, *e.seq);
-  if (e.size) put_u64(pending_, *e.size);
-  if (!e.fault.empty()) put_text(pending_, e.fault);
-  if (!e.detail.empty()) put_text(pending_, e.detail);
+  BinaryWriter w{pending_};
+  w.u64(static_cast<std::uint64_t>(e.time.ns));
+  w.u8(static_cast<std::uint8_t>(e.kind));
+  w.u8(present);
+  if (e.node) w.principal(*e.node);
+  w.text(e.type);
+  if (e.from) w.principal(*e.from);
+  if (e.to) w.principal(*e.to);
+  if (e.view) w.u64(*e.view);
+  if (e.seq) w.u64(*e.seq);
+  if (e.size) w.u64(*e.size);
+  if (!e.fault.empty()) w.text(e.fault);
+  if (!e.detail.empty()) w.text(e.detail);
 }
 
 void Trace::record(const TraceEvent& e) {
