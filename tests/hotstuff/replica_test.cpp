@@ -434,3 +434,30 @@ TEST_CASE("leaders rotate round-robin holding 4 views; a timeout skips to the ne
   CHECK(nv[0].view == View(4));  // from view 1 (node 0's term) to node 1's first view
   CHECK(effects_of<SendEffect>(fx).back().to == NodeId(1));
 }
+
+TEST_CASE("vheight is durable before the vote leaves: no second vote in a view after restart") {
+  ChainBuilder c(4);
+  RecordingHost host(c.replica(NodeId(0)));
+  host.start();
+  Block b1 = c.block(genesis_block(), View(1), {c.request(1)});
+  auto& fx = host.deliver(NodeId(1), hotstuff::Message(c.proposal(b1)));
+  REQUIRE(votes_for(fx, b1).size() == 1);
+  // The persist precedes the vote in the effect list (write-ahead).
+  std::size_t persist_at = fx.size(), vote_at = fx.size();
+  for (std::size_t i = 0; i < fx.size(); ++i) {
+    if (auto* p = std::get_if<PersistEffect>(&fx[i]);
+        p && p->key == kSafetyKey && persist_at == fx.size())
+      persist_at = i;
+    if (auto* s = std::get_if<SendEffect>(&fx[i]);
+        s && std::holds_alternative<hotstuff::Message>(s->msg->body))
+      vote_at = std::min(vote_at, i);
+  }
+  CHECK(persist_at < vote_at);
+
+  host.replace_replica(c.replica(NodeId(0)));
+  host.start();
+  // An equivocating leader's other block for view 1 (and b1 itself again): no vote.
+  Block other = c.block(genesis_block(), View(1), {c.request(2)});
+  auto& again = host.deliver(NodeId(1), hotstuff::Message(c.proposal(other)));
+  CHECK(sent<Vote>(again).empty());
+}
