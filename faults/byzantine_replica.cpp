@@ -11,12 +11,28 @@ constexpr std::size_t kReplayHistory = 256;
 
 }  // namespace
 
+void TwinTags::tag(const MessagePtr& m, int twin) {
+  tags_[m.get()] = {m, twin};
+  if (++since_prune_ < 4096) return;
+  since_prune_ = 0;
+  std::erase_if(tags_, [](const auto& entry) { return entry.second.first.expired(); });
+}
+
+std::optional<int> TwinTags::twin_of(const MessagePtr& m) const {
+  auto it = tags_.find(m.get());
+  // A freed message's address may be reused: trust the tag only if it is the same object.
+  if (it == tags_.end() || it->second.first.lock() != m) return std::nullopt;
+  return it->second.second;
+}
+
 ByzantineControl::ByzantineControl(NodeId node, std::uint32_t nodes, std::uint64_t seed,
-                                   std::optional<std::vector<Group>> twin_split)
+                                   std::optional<std::vector<Group>> twin_split,
+                                   std::shared_ptr<TwinTags> tags)
     : node_(node),
       nodes_(nodes),
       rng_(sim::derive_seed(seed, "byzantine-" + std::to_string(node.value))),
-      twin_sides_(std::move(twin_split)) {}
+      twin_sides_(std::move(twin_split)),
+      tags_(std::move(tags)) {}
 
 bool ByzantineControl::on_side(const std::vector<Group>& split, int side, NodeId n) const {
   if (split.size() == 2) {
@@ -165,6 +181,8 @@ void ByzantineReplica::step_twins(Time now, const Input& input, Effects& out) {
     if (auto* m = std::get_if<MessageInput>(&input)) {
       to_twin[0] = on_side(0, m->from);
       to_twin[1] = on_side(1, m->from);
+      // From another node's twin: twin k talks to twin k only.
+      if (auto k = control_->tags().twin_of(m->msg)) to_twin[1 - *k] = false;
     } else if (auto* c = std::get_if<ClientRequestInput>(&input)) {
       int k = static_cast<int>(c->request->client.value & 1);
       to_twin[1 - k] = false;
@@ -184,12 +202,15 @@ void ByzantineReplica::step_twin(int k, Time now, const Input& input, bool activ
     } else if (auto* c = std::get_if<CancelTimerEffect>(&e)) {
       out.cancel_timer(c->id * 2 + static_cast<TimerId>(k));
     } else if (auto* s = std::get_if<SendEffect>(&e)) {
-      if (active ? control_->on_side(sides, k, s->to) : k == 0) out.send(s->to, s->msg);
+      if (!(active ? control_->on_side(sides, k, s->to) : k == 0)) continue;
+      if (active) control_->tags().tag(s->msg, k);
+      out.send(s->to, s->msg);
     } else if (auto* b = std::get_if<BroadcastEffect>(&e)) {
       if (!active) {
         if (k == 0) out.broadcast(b->msg);
         continue;
       }
+      control_->tags().tag(b->msg, k);
       for (std::uint32_t i = 0; i < control_->nodes(); ++i)
         if (NodeId(i) != control_->node() && control_->on_side(sides, k, NodeId(i)))
           out.send(NodeId(i), b->msg);

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -23,12 +24,27 @@
 
 namespace knhk::faults {
 
+// Which twin sent a message, shared by every Byzantine node of a run, so that twins of
+// two different nodes can talk twin-to-twin (A with A, B with B) although the network
+// knows each node only by its id. Looked up by message identity (the simulator delivers
+// the sender's MessagePtr itself); never iterated for output, so addresses reach no result.
+class TwinTags {
+ public:
+  void tag(const MessagePtr& m, int twin);
+  std::optional<int> twin_of(const MessagePtr& m) const;
+
+ private:
+  std::map<const Message*, std::pair<std::weak_ptr<const Message>, int>> tags_;
+  std::size_t since_prune_ = 0;
+};
+
 // Shared by the fault schedule (which switches behaviours on and off) and every
 // incarnation of the node's ByzantineReplica (a restart builds a new one).
 class ByzantineControl {
  public:
   ByzantineControl(NodeId node, std::uint32_t nodes, std::uint64_t seed,
-                   std::optional<std::vector<Group>> twin_split);
+                   std::optional<std::vector<Group>> twin_split,
+                   std::shared_ptr<TwinTags> tags = std::make_shared<TwinTags>());
 
   void activate(const ByzantineFault& f) { active_ = f; }
   void deactivate() { active_.reset(); }
@@ -43,6 +59,7 @@ class ByzantineControl {
   bool on_side(const std::vector<Group>& split, int side, NodeId n) const;
   const std::vector<Group>& twin_sides() const { return *twin_sides_; }
   sim::Rng& rng() { return rng_; }
+  TwinTags& tags() { return *tags_; }
 
  private:
   NodeId node_;
@@ -50,6 +67,7 @@ class ByzantineControl {
   sim::Rng rng_;
   std::optional<std::vector<Group>> twin_sides_;
   std::optional<ByzantineFault> active_;
+  std::shared_ptr<TwinTags> tags_;
 };
 
 class ByzantineReplica : public Replica {

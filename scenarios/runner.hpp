@@ -23,6 +23,11 @@ struct ExpectationResult {
 struct RunOptions {
   std::optional<std::uint64_t> seed;  // overrides the scenario's
   std::ostream* trace = nullptr;      // JSON lines of every event, when set
+  // A deliberately wrong protocol variant: test code only (YAML and the CLI cannot set it).
+  BugVariant bug = BugVariant::none;
+  // Stops a runaway run (a message storm) deterministically: at most this many trace
+  // events. Default: 1M plus 2M per simulated second, far above any sane workload here.
+  std::optional<std::uint64_t> max_events;
 };
 
 struct RunResult {
@@ -33,7 +38,8 @@ struct RunResult {
   std::vector<ExpectationResult> expectations;
   Digest trace_digest;
   std::uint64_t trace_events = 0;
-  Time liveness_from;  // after the last fault ended (and after GST)
+  Time liveness_from;              // after the last fault ended (and after GST)
+  std::optional<Time> aborted_at;  // set when the event budget ran out
 
   bool passed() const;
   const ExpectationResult* first_failure() const;
