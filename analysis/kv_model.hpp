@@ -1,0 +1,67 @@
+// The sequential specification of one key of the kv application (protocols/smr/kv.hpp),
+// as the linearizability checker needs it: operations decoded once, values interned to
+// small integers so that a model state is one int and comparing states is free.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocols/common/types.hpp"
+#include "protocols/smr/kv.hpp"
+
+namespace knhk::analysis {
+
+// A register value id: kAbsent for "key not present", otherwise an index into the
+// partition's value table.
+using ValueId = std::int32_t;
+inline constexpr ValueId kAbsent = -1;
+
+// What one history operation does to its key, with its observed outcome.
+struct KvStep {
+  enum class Kind : std::uint8_t { put, get, cas, no_effect };
+  Kind kind = Kind::no_effect;
+  ValueId value = kAbsent;     // put/cas: the value written
+  ValueId expected = kAbsent;  // cas: the value expected (kAbsent: expect absent)
+  // The observed outcome. `known` is false for pending operations (and for ones the
+  // minimizer relaxed): then the op does whatever the spec says, observing nothing.
+  bool known = false;
+  bool impossible = false;  // the result cannot come from this op in any state
+  bool cas_succeeded = false;
+  ValueId observed = kAbsent;  // get: value read; failed cas: current value reported
+
+  // The state after applying the step to `state`, or nullopt if the observed outcome
+  // is inconsistent with `state`.
+  std::optional<ValueId> apply(ValueId state) const;
+};
+
+// Interns values per partition so a state is an int.
+class ValueTable {
+ public:
+  ValueId intern(const Bytes& v);
+  const Bytes& value(ValueId id) const { return values_.at(static_cast<std::size_t>(id)); }
+  std::string describe(ValueId id) const;  // "absent" or a short hex string
+
+ private:
+  std::map<Bytes, ValueId> ids_;
+  std::vector<Bytes> values_;
+};
+
+// A decoded kv operation: its key (canonical bytes) and the step for the model.
+struct DecodedKvOp {
+  Bytes key;
+  std::string key_name;
+  KvStep step;
+};
+
+// nullopt when the operation bytes are not a kv operation (the app answered it with an
+// error and it changed nothing). `result` is ignored when `completed` is false.
+std::optional<DecodedKvOp> decode_kv_op(const Bytes& operation, bool completed, const Bytes& result,
+                                        ValueTable& values);
+
+// "put(#3, 0a1b..) -> ok", for violation reports.
+std::string describe_kv_op(const Bytes& operation, bool completed, const Bytes& result);
+
+}  // namespace knhk::analysis

@@ -1,0 +1,282 @@
+// The WGL linearizability checker on known histories and on generated ones.
+#include <rapidcheck.h>
+#include <rapidcheck/catch.h>
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "analysis/linearizability.hpp"
+#include "protocols/smr/application.hpp"
+#include "protocols/smr/kv.hpp"
+
+using namespace knhk;
+using namespace knhk::analysis;
+namespace kv = knhk::smr::kv;
+
+namespace {
+
+Bytes val(const std::string& s) {
+  return Bytes(s.begin(), s.end());
+}
+Time at(std::int64_t ms) {
+  return Time{ms * 1000000};
+}
+
+KvHistoryOp op(std::uint32_t client, std::int64_t from, std::optional<std::int64_t> to,
+               Bytes operation, kv::Result result) {
+  KvHistoryOp h{ClientId(client), at(from), std::nullopt, std::move(operation), {}};
+  if (to) {
+    h.complete = at(*to);
+    h.result = kv::encode_result(result);
+  }
+  return h;
+}
+KvHistoryOp put(std::uint32_t c, std::int64_t from, std::optional<std::int64_t> to,
+                std::uint32_t key, const std::string& v) {
+  return op(c, from, to, kv::encode_put(kv::Key::index(key), val(v)), {kv::Status::ok, {}, {}});
+}
+KvHistoryOp get(std::uint32_t c, std::int64_t from, std::int64_t to, std::uint32_t key,
+                std::optional<std::string> v) {
+  kv::Result r{kv::Status::not_found, std::nullopt, {}};
+  if (v) r = {kv::Status::value, val(*v), {}};
+  return op(c, from, to, kv::encode_get(kv::Key::index(key)), r);
+}
+KvHistoryOp cas(std::uint32_t c, std::int64_t from, std::optional<std::int64_t> to,
+                std::uint32_t key, std::optional<std::string> expected, const std::string& v,
+                bool ok, std::optional<std::string> saw = std::nullopt) {
+  std::optional<Bytes> e;
+  if (expected) e = val(*expected);
+  kv::Result r{kv::Status::ok, std::nullopt, {}};
+  if (!ok) r = {kv::Status::cas_failed, saw ? std::optional<Bytes>(val(*saw)) : std::nullopt, {}};
+  return op(c, from, to, kv::encode_cas(kv::Key::index(key), e, val(v)), r);
+}
+
+Verdict verdict(const KvHistory& h) {
+  return check_kv_linearizability(h).verdict;
+}
+
+}  // namespace
+
+TEST_CASE("linearizability: sequential histories that follow the spec are linearizable") {
+  CHECK(verdict({}) == Verdict::linearizable);
+  CHECK(verdict({get(1, 0, 1, 0, std::nullopt), put(1, 2, 3, 0, "a"), get(2, 4, 5, 0, "a"),
+                 cas(1, 6, 7, 0, "a", "b", true), get(2, 8, 9, 0, "b")}) == Verdict::linearizable);
+}
+
+TEST_CASE("linearizability: a stale read is a violation, explained by the ops involved") {
+  KvHistory h{put(1, 0, 1, 0, "a"), put(1, 2, 3, 0, "b"), get(2, 4, 5, 0, "a")};
+  auto report = check_kv_linearizability(h);
+  REQUIRE(report.verdict == Verdict::not_linearizable);
+  REQUIRE(report.violation);
+  CHECK(report.violation->key == "#0");
+  // The read of "a" and the later write of "b" are the core; "a"'s writer is related.
+  CHECK(report.violation->operations == std::vector<std::size_t>{1, 2});
+  CHECK(report.violation->related_writes == std::vector<std::size_t>{0});
+  CHECK(report.violation->explanation.find("get(#0)") != std::string::npos);
+  // The same history with the read concurrent to the second write is fine.
+  CHECK(verdict({put(1, 0, 1, 0, "a"), put(1, 2, 5, 0, "b"), get(2, 4, 6, 0, "a")}) ==
+        Verdict::linearizable);
+}
+
+TEST_CASE("linearizability: a lost write is a violation") {
+  CHECK(verdict({put(1, 0, 1, 0, "a"), get(2, 2, 3, 0, std::nullopt)}) ==
+        Verdict::not_linearizable);
+  CHECK(verdict({put(1, 0, 1, 0, "a"), put(2, 0, 1, 0, "b"), get(3, 2, 3, 0, "a"),
+                 get(3, 4, 5, 0, "b")}) == Verdict::not_linearizable);
+  CHECK(verdict({put(1, 0, 1, 0, "a"), get(3, 2, 3, 0, "x")}) == Verdict::not_linearizable);
+}
+
+TEST_CASE("linearizability: concurrent ops may be ordered either way, but consistently") {
+  KvHistory both{put(1, 0, 10, 0, "a"), put(2, 0, 10, 0, "b")};
+  auto then_read = [&](std::vector<KvHistoryOp> reads) {
+    auto h = both;
+    h.insert(h.end(), reads.begin(), reads.end());
+    return verdict(h);
+  };
+  CHECK(then_read({get(3, 11, 12, 0, "a")}) == Verdict::linearizable);
+  CHECK(then_read({get(3, 11, 12, 0, "b")}) == Verdict::linearizable);
+  CHECK(then_read({get(3, 11, 12, 0, "a"), get(3, 13, 14, 0, "b")}) == Verdict::not_linearizable);
+  // A read overlapping a write may see either value, but values cannot flip back.
+  CHECK(verdict({put(1, 0, 10, 0, "a"), get(2, 1, 2, 0, "a")}) == Verdict::linearizable);
+  CHECK(verdict({put(1, 0, 10, 0, "a"), get(2, 1, 2, 0, std::nullopt)}) == Verdict::linearizable);
+  CHECK(verdict({put(1, 0, 10, 0, "a"), get(2, 1, 2, 0, "a"), get(2, 3, 4, 0, std::nullopt)}) ==
+        Verdict::not_linearizable);
+  // Events at the same instant count as concurrent.
+  CHECK(verdict({put(1, 0, 5, 0, "a"), get(2, 5, 6, 0, std::nullopt)}) == Verdict::linearizable);
+}
+
+TEST_CASE("linearizability: cas anomalies") {
+  // Two inserts-if-absent cannot both succeed, even when concurrent.
+  CHECK(verdict({cas(1, 0, 5, 0, std::nullopt, "a", true),
+                 cas(2, 1, 6, 0, std::nullopt, "b", true)}) == Verdict::not_linearizable);
+  CHECK(verdict({cas(1, 0, 5, 0, std::nullopt, "a", true),
+                 cas(2, 1, 6, 0, std::nullopt, "b", false, "a")}) == Verdict::linearizable);
+  // A failed cas must have seen a value other than the expected one, and report it.
+  CHECK(verdict({put(1, 0, 1, 0, "a"), cas(2, 2, 3, 0, "b", "c", false, "a")}) ==
+        Verdict::linearizable);
+  CHECK(verdict({put(1, 0, 1, 0, "a"), cas(2, 2, 3, 0, "a", "c", false, "a")}) ==
+        Verdict::not_linearizable);
+  CHECK(verdict({put(1, 0, 1, 0, "a"), cas(2, 2, 3, 0, "b", "c", false, "z")}) ==
+        Verdict::not_linearizable);
+  // A successful cas needs the expected value at its linearization point.
+  CHECK(verdict({put(1, 0, 1, 0, "a"), cas(2, 2, 3, 0, "b", "c", true)}) ==
+        Verdict::not_linearizable);
+  CHECK(verdict({put(1, 0, 4, 0, "b"), cas(2, 2, 3, 0, "b", "c", true), get(1, 5, 6, 0, "c")}) ==
+        Verdict::linearizable);
+}
+
+TEST_CASE("linearizability: pending ops may or may not have taken effect") {
+  CHECK(verdict({put(1, 0, std::nullopt, 0, "a"), get(2, 5, 6, 0, "a")}) == Verdict::linearizable);
+  CHECK(verdict({put(1, 0, std::nullopt, 0, "a"), get(2, 5, 6, 0, std::nullopt)}) ==
+        Verdict::linearizable);
+  CHECK(verdict({put(1, 0, std::nullopt, 0, "a"), get(2, 5, 6, 0, std::nullopt),
+                 get(2, 7, 8, 0, "a")}) == Verdict::linearizable);
+  CHECK(verdict({put(1, 0, std::nullopt, 0, "a"), get(2, 5, 6, 0, "a"),
+                 get(2, 7, 8, 0, std::nullopt)}) == Verdict::not_linearizable);
+  // A pending op cannot take effect before it was invoked.
+  CHECK(verdict({get(2, 0, 1, 0, "a"), put(1, 2, std::nullopt, 0, "a")}) ==
+        Verdict::not_linearizable);
+  // A pending cas takes effect only if its expectation holds at that point.
+  CHECK(verdict({put(1, 0, 1, 0, "x"), cas(1, 2, std::nullopt, 0, "y", "z", true),
+                 get(2, 5, 6, 0, "z")}) == Verdict::not_linearizable);
+}
+
+TEST_CASE("linearizability: keys are checked independently and the bad key is named") {
+  auto report = check_kv_linearizability({put(1, 0, 1, 0, "a"), put(1, 0, 1, 1, "a"),
+                                          get(2, 2, 3, 0, "a"), get(2, 2, 3, 1, std::nullopt)});
+  REQUIRE(report.verdict == Verdict::not_linearizable);
+  CHECK(report.keys == 2);
+  CHECK(report.violation->key == "#1");
+  CHECK(report.violation->operations == std::vector<std::size_t>{1, 3});
+}
+
+TEST_CASE("linearizability: error results are ignored; impossible results are violations") {
+  auto bad = op(1, 0, 1, kv::encode_put(kv::Key::index(0), val("a")), {kv::Status::error, {}, "x"});
+  auto report = check_kv_linearizability({bad, get(2, 2, 3, 0, std::nullopt)});
+  CHECK(report.verdict == Verdict::linearizable);
+  CHECK(report.ignored == 1);
+  auto wrong_kind = op(1, 0, 1, kv::encode_get(kv::Key::index(0)), {kv::Status::ok, {}, {}});
+  CHECK(verdict({wrong_kind}) == Verdict::not_linearizable);
+  auto garbage = put(1, 0, 1, 0, "a");
+  garbage.result = Bytes{0xee};
+  CHECK(verdict({garbage}) == Verdict::not_linearizable);
+}
+
+TEST_CASE("linearizability: a violation deep in a long history is explained minimally") {
+  KvHistory h;
+  std::int64_t t = 0;
+  for (int i = 0; i < 200; ++i) {
+    h.push_back(put(1, t, t + 3, 0, "v" + std::to_string(i)));
+    h.push_back(get(2, t + 1, t + 4, 0, "v" + std::to_string(i)));
+    t += 5;
+  }
+  h.push_back(get(3, t, t + 1, 0, "v10"));  // stale: v199 was written long before
+  for (int i = 0; i < 50; ++i) h.push_back(get(2, t + 2 + i, t + 2 + i, 0, "v199"));
+  auto report = check_kv_linearizability(h);
+  REQUIRE(report.verdict == Verdict::not_linearizable);
+  const auto& ops = report.violation->operations;
+  CHECK(ops.size() <= 3);
+  CHECK(std::find(ops.begin(), ops.end(), std::size_t{400}) != ops.end());
+  const auto& related = report.violation->related_writes;
+  CHECK(std::find(related.begin(), related.end(), std::size_t{20}) != related.end());
+  CHECK(related.size() <= 2);
+  UNSCOPED_INFO(report.violation->explanation);
+  CHECK(report.violation->explanation.find("[400] client 3") != std::string::npos);
+}
+
+TEST_CASE("linearizability: a step budget makes a hard search report unknown") {
+  KvHistory h;
+  for (std::uint32_t c = 0; c < 12; ++c) h.push_back(put(c, 0, 100, 0, std::to_string(c)));
+  h.push_back(get(99, 101, 102, 0, "nobody wrote this"));
+  LinearizabilityOptions tight;
+  tight.max_steps_per_key = 20;
+  auto report = check_kv_linearizability(h, tight);
+  CHECK(report.verdict == Verdict::unknown);
+  CHECK(report.unknown_key == "#0");
+  CHECK(check_kv_linearizability(h).verdict == Verdict::not_linearizable);
+}
+
+namespace {
+
+// Runs random kv ops sequentially on the real application, giving op i the
+// linearization point 10*i and a random interval around it; some ops stay pending.
+KvHistory sequential_history(bool allow_pending) {
+  auto app = smr::make_application(AppKind::kv, 4);
+  auto n = *rc::gen::inRange(0, 60);
+  KvHistory h;
+  for (int i = 0; i < n; ++i) {
+    auto key = kv::Key::index(*rc::gen::inRange<std::uint32_t>(0, 3));
+    auto v = val(std::to_string(*rc::gen::inRange(0, 4)));
+    Bytes operation;
+    switch (*rc::gen::inRange(0, 3)) {
+      case 0:
+        operation = kv::encode_put(key, v);
+        break;
+      case 1:
+        operation = kv::encode_get(key);
+        break;
+      default: {
+        std::optional<Bytes> expected;
+        if (*rc::gen::arbitrary<bool>()) expected = val(std::to_string(*rc::gen::inRange(0, 4)));
+        operation = kv::encode_cas(key, expected, v);
+      }
+    }
+    std::int64_t point = 10 * i;
+    KvHistoryOp hop{ClientId(*rc::gen::inRange<std::uint32_t>(0, 5)),
+                    Time{point - *rc::gen::inRange<std::int64_t>(0, 40)},
+                    Time{point + *rc::gen::inRange<std::int64_t>(0, 40)}, operation,
+                    app->apply(operation)};
+    if (allow_pending && *rc::gen::inRange(0, 10) == 0) {
+      hop.complete.reset();
+      hop.result.clear();
+    }
+    h.push_back(std::move(hop));
+  }
+  return h;
+}
+
+}  // namespace
+
+TEST_CASE("linearizability: sequential executions with consistent timing are linearizable") {
+  rc::prop("any history produced by a sequential execution", [] {
+    auto h = sequential_history(true);
+    // The order in which the record lists operations does not matter.
+    auto shuffled = h;
+    std::reverse(shuffled.begin(), shuffled.end());
+    if (!shuffled.empty())
+      std::rotate(shuffled.begin(),
+                  shuffled.begin() + *rc::gen::inRange<std::size_t>(0, shuffled.size()),
+                  shuffled.end());
+    RC_ASSERT(check_kv_linearizability(h).verdict == Verdict::linearizable);
+    RC_ASSERT(check_kv_linearizability(shuffled).verdict == Verdict::linearizable);
+  });
+}
+
+TEST_CASE("linearizability: a wrong read in a history without overlap is always found") {
+  rc::prop("changing one get's result breaks a non-overlapping sequential history", [] {
+    auto app = smr::make_application(AppKind::kv, 2);
+    KvHistory h;
+    auto n = *rc::gen::inRange(1, 40);
+    for (int i = 0; i < n; ++i) {
+      auto key = kv::Key::index(*rc::gen::inRange<std::uint32_t>(0, 2));
+      auto operation = *rc::gen::arbitrary<bool>()
+                           ? kv::encode_get(key)
+                           : kv::encode_put(key, val(std::to_string(*rc::gen::inRange(0, 3))));
+      h.push_back({ClientId(0), Time{10 * i}, Time{10 * i + 5}, operation, app->apply(operation)});
+    }
+    std::vector<std::size_t> gets;
+    for (std::size_t i = 0; i < h.size(); ++i)
+      if (kv::decode_op(h[i].operation)->kind == kv::OpKind::get) gets.push_back(i);
+    RC_PRE(!gets.empty());
+    auto victim = *rc::gen::elementOf(gets);
+    auto seen = kv::decode_result(h[victim].result);
+    kv::Result wrong{kv::Status::value, val("never"), {}};
+    if (seen->status == kv::Status::value && *rc::gen::arbitrary<bool>())
+      wrong = {kv::Status::not_found, std::nullopt, {}};
+    h[victim].result = kv::encode_result(wrong);
+    auto report = check_kv_linearizability(h);
+    RC_ASSERT(report.verdict == Verdict::not_linearizable);
+    const auto& ops = report.violation->operations;
+    RC_ASSERT(std::find(ops.begin(), ops.end(), victim) != ops.end());
+  });
+}
