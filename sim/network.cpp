@@ -214,12 +214,21 @@ void Network::count_lost_at_destination(std::string_view type) {
 }
 
 TypeCounters& Network::counter(std::string_view type) {
-  auto hit = counter_cache_.find(type.data());
-  if (hit != counter_cache_.end()) return *hit->second;
-  auto it = counters_.find(type);
-  if (it == counters_.end()) it = counters_.emplace(std::string(type), TypeCounters{}).first;
-  counter_cache_.emplace(type.data(), &it->second);
-  return it->second;
+  const void* key = type.data();
+  CacheSlot& slot = counter_slots_[(reinterpret_cast<std::uintptr_t>(key) >> 3) % 32];
+  if (slot.name == key) return *slot.counters;
+  TypeCounters* found;
+  auto hit = counter_cache_.find(key);
+  if (hit != counter_cache_.end()) {
+    found = hit->second;
+  } else {
+    auto it = counters_.find(type);
+    if (it == counters_.end()) it = counters_.emplace(std::string(type), TypeCounters{}).first;
+    found = &it->second;
+    counter_cache_.emplace(key, found);
+  }
+  slot = {key, found};
+  return *found;
 }
 
 std::map<std::string, TypeCounters> Network::counters_by_type() const {

@@ -207,7 +207,13 @@ class Network {
   std::vector<Duration> skew_;
   // Counters by interned type name; the key is the name's characters, never a pointer.
   std::map<std::string, TypeCounters, std::less<>> counters_;
-  // Lookup cache by the name's address; never iterated, so addresses reach no output.
+  // Lookup caches by the name's address (a direct-mapped array in front of a hash map);
+  // never iterated, so addresses reach no output.
+  struct CacheSlot {
+    const void* name = nullptr;
+    TypeCounters* counters = nullptr;
+  };
+  CacheSlot counter_slots_[32];
   std::unordered_map<const void*, TypeCounters*> counter_cache_;
   std::unique_ptr<ReachCache> reach_;
 };

@@ -41,8 +41,7 @@ const char* to_string(TraceKind k) {
   return "?";
 }
 
-Trace::Trace() {
-  pending_.reserve(kBlockBytes + 1024);
+Trace::Trace() : block_(kBlockBytes) {
   line_.reserve(256);
 }
 
@@ -130,25 +129,24 @@ std::string Trace::to_json(const TraceEvent& e) {
   return s;
 }
 
-namespace {
+namespace {}  // namespace
 
-// Appends little-endian words into a buffer whose capacity was reserved up front.
-struct BinaryWriter {
-  std::vector<std::uint8_t>& b;
-  void u8(std::uint8_t v) { b.push_back(v); }
+// Appends little-endian fields to the trace's pending bytes, hashing every full block.
+struct Trace::BinaryWriter {
+  Trace& t;
+  void bytes(const void* data, std::size_t n) { t.append_binary(data, n); }
+  void u8(std::uint8_t v) { bytes(&v, 1); }
   void u64(std::uint64_t v) {
-    std::uint8_t bytes[8];
-    for (int i = 0; i < 8; ++i) bytes[i] = static_cast<std::uint8_t>(v >> (8 * i));
-    b.insert(b.end(), bytes, bytes + 8);
+    std::uint8_t le[8];
+    for (int i = 0; i < 8; ++i) le[i] = static_cast<std::uint8_t>(v >> (8 * i));
+    bytes(le, 8);
   }
   void principal(Principal p) { u64((static_cast<std::uint64_t>(p.kind) << 32) | p.id); }
   void text(std::string_view s) {
     u64(s.size());
-    b.insert(b.end(), s.begin(), s.end());
+    bytes(s.data(), s.size());
   }
 };
-
-}  // namespace
 
 // The same fields as the JSON line, in the same order: a presence bitmap, then each
 // present field at fixed width (texts length-prefixed). One encoding per event.
@@ -162,7 +160,7 @@ void Trace::encode_binary(const TraceEvent& e) {
   if (e.size) present |= 32;
   if (!e.fault.empty()) present |= 64;
   if (!e.detail.empty()) present |= 128;
-  BinaryWriter w{pending_};
+  BinaryWriter w{*this};
   w.u64(static_cast<std::uint64_t>(e.time.ns));
   w.u8(static_cast<std::uint8_t>(e.kind));
   w.u8(present);
@@ -177,10 +175,22 @@ void Trace::encode_binary(const TraceEvent& e) {
   if (!e.detail.empty()) w.text(e.detail);
 }
 
+void Trace::append_binary(const void* data, std::size_t n) {
+  const auto* p = static_cast<const std::uint8_t*>(data);
+  while (n > 0) {
+    const std::size_t room = kBlockBytes - used_;
+    const std::size_t take = n < room ? n : room;
+    std::memcpy(block_.data() + used_, p, take);
+    used_ += take;
+    p += take;
+    n -= take;
+    if (used_ == kBlockBytes) hash_full_block();
+  }
+}
+
 void Trace::record(const TraceEvent& e) {
   ++events_;
   encode_binary(e);
-  if (pending_.size() >= kBlockBytes) hash_full_block();
   if (sink_) {
     line_.clear();
     append_json(line_, e);
@@ -192,15 +202,15 @@ void Trace::record(const TraceEvent& e) {
 void Trace::hash_full_block() {
   Hasher h;
   h.update(chain_.bytes);
-  h.update(std::span<const std::uint8_t>(pending_.data(), kBlockBytes));
+  h.update(std::span<const std::uint8_t>(block_.data(), kBlockBytes));
   chain_ = h.finish();
-  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(kBlockBytes));
+  used_ = 0;
 }
 
 Digest Trace::digest() const {
   Hasher h;
   h.update(chain_.bytes);
-  h.update(pending_);
+  h.update(std::span<const std::uint8_t>(block_.data(), used_));
   h.update_u64(events_);
   return h.finish();
 }

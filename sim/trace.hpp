@@ -79,17 +79,20 @@ class Trace {
   static void append_json(std::string& out, const TraceEvent& e);
 
  private:
+  struct BinaryWriter;
   void encode_binary(const TraceEvent& e);
+  void append_binary(const void* data, std::size_t n);
   void hash_full_block();
 
   std::ostream* sink_ = nullptr;
   std::uint64_t events_ = 0;
   std::string line_;  // reused JSON buffer
   // Binary form of events not yet hashed. Every full block of kBlockBytes is folded into
-  // chain_ = H(chain_ || block); digest() = H(chain_ || pending_ || event count), so block
-  // boundaries depend only on the events, never on when digest() is called.
+  // chain_ = H(chain_ || block); digest() = H(chain_ || block_[0, used_) || event count),
+  // so block boundaries depend only on the events, never on when digest() is called.
   static constexpr std::size_t kBlockBytes = 1 << 16;
-  std::vector<std::uint8_t> pending_;
+  std::vector<std::uint8_t> block_;
+  std::size_t used_ = 0;
   Digest chain_;
 };
 
