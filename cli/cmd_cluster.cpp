@@ -21,7 +21,8 @@ int cluster_command(const std::vector<std::string>& args, CommandIo io) {
       "base-port", po::value(&o.base_port)->default_value(7000), "node I uses UDP base-port + I")(
       "metrics-base-port", po::value(&o.metrics_base_port)->default_value(9100),
       "node I serves metrics on this + I")("dir", po::value(&dir)->default_value("knhk-cluster"),
-                                           "keys, logs, pid files, data");
+                                           "keys, logs, pid files, data")(
+      "no-fsync", "start nodes with --no-fsync (survive SIGKILL, not power loss)");
   po::positional_options_description positional;
   positional.add("action", 1);
   po::variables_map vm;
@@ -30,6 +31,7 @@ int cluster_command(const std::vector<std::string>& args, CommandIo io) {
       "D]";
   if (auto code = parse_options("cluster", synopsis, args, opts, positional, vm, io)) return *code;
   o.dir = dir;
+  o.fsync = vm.count("no-fsync") == 0;
   try {
     if (action == "down") return net::local_cluster_down(o.dir, io.out);
     if (action != "up") {

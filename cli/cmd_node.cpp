@@ -14,7 +14,8 @@ int node_command(const std::vector<std::string>& args, CommandIo io) {
   opts.add_options()("cluster", po::value(&cluster)->required(), "cluster file from keygen")(
       "id", po::value(&id)->required(), "this node's id")(
       "data", po::value(&data), "data directory (durable log); restart recovers from it")(
-      "metrics-port", po::value<std::uint16_t>(), "serve Prometheus metrics over HTTP here");
+      "metrics-port", po::value<std::uint16_t>(), "serve Prometheus metrics over HTTP here")(
+      "no-fsync", "do not fdatasync the log: survives SIGKILL, not power loss");
   po::variables_map vm;
   const char* synopsis = "knhk node --cluster FILE --id I [--data DIR] [--metrics-port P]";
   if (auto code = parse_options("node", synopsis, args, opts, {}, vm, io)) return *code;
@@ -22,6 +23,7 @@ int node_command(const std::vector<std::string>& args, CommandIo io) {
   o.cluster_file = cluster;
   o.id = NodeId(id);
   if (!data.empty()) o.data_dir = data;
+  o.fsync = vm.count("no-fsync") == 0;
   if (vm.count("metrics-port")) o.metrics_port = vm["metrics-port"].as<std::uint16_t>();
   try {
     return net::run_node(o, io.out);

@@ -17,7 +17,9 @@ class FileStore {
  public:
   // Opens (creating if needed) DIR/store.log and replays it. Throws std::runtime_error
   // if the directory cannot be used.
-  explicit FileStore(std::filesystem::path dir);
+  // With `fsync` false, writes reach the kernel (they survive SIGKILL of the process)
+  // but not necessarily the disk (a power loss may lose the newest of them).
+  explicit FileStore(std::filesystem::path dir, bool fsync = true);
   ~FileStore();
   FileStore(const FileStore&) = delete;
   FileStore& operator=(const FileStore&) = delete;
@@ -38,6 +40,7 @@ class FileStore {
   void open_for_append();
 
   std::filesystem::path dir_;
+  bool fsync_ = true;
   std::filesystem::path log_path_;
   int fd_ = -1;
   DurableStore contents_;

@@ -30,6 +30,7 @@ pid_t spawn_node(const LocalClusterOptions& o, const fs::path& cluster, std::uin
                                    (o.dir / ("data-" + std::to_string(i))).string(),
                                    "--metrics-port",
                                    std::to_string(o.metrics_base_port + i)};
+  if (!o.fsync) args.push_back("--no-fsync");
   std::string log = (o.dir / ("node-" + std::to_string(i) + ".log")).string();
   pid_t pid = ::fork();
   if (pid != 0) return pid;

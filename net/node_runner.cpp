@@ -54,7 +54,8 @@ int run_node(const NodeOptions& o, std::ostream& out) {
   std::unique_ptr<Replica> replica = make_replica(setup);
 
   asio::io_context io(1);
-  UdpHost host(io, UdpHostConfig{o.id, cluster, key.keys, o.data_dir, {}}, std::move(replica));
+  UdpHost host(io, UdpHostConfig{o.id, cluster, key.keys, o.data_dir, o.fsync, {}},
+               std::move(replica));
   host.start();
   std::unique_ptr<MetricsServer> metrics;
   if (o.metrics_port)

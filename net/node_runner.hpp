@@ -30,6 +30,7 @@ struct NodeOptions {
   NodeId id;
   std::optional<std::filesystem::path> data_dir;
   std::optional<std::uint16_t> metrics_port;
+  bool fsync = true;
   Duration status_interval = Duration::secs(5);  // status line to the log
 };
 // Runs the replica until SIGINT/SIGTERM, then writes a final status line (view,
@@ -43,6 +44,7 @@ struct LocalClusterOptions {
   std::uint16_t metrics_base_port = 9100;  // node I serves metrics on base + I
   std::filesystem::path dir = "knhk-cluster";
   std::filesystem::path knhk_binary;  // the executable to start as `knhk node`
+  bool fsync = true;                  // false: nodes run with --no-fsync
 };
 // Starts the nodes as background processes (keys via keygen on first use; pid files,
 // logs and data directories under dir). Returns 0 when every node is running.

@@ -67,7 +67,7 @@ void UdpHost::start() {
   socket_.non_blocking(true);
   const DurableStore* recovered = &memory_store_;
   if (config_.data_dir) {
-    store_ = std::make_unique<FileStore>(*config_.data_dir);
+    store_ = std::make_unique<FileStore>(*config_.data_dir, config_.fsync);
     recovered = &store_->contents();
     spdlog::info("node {}: recovered {} records from {} ({} torn tail bytes discarded)",
                  config_.id.value, store_->recovered_records(), config_.data_dir->string(),

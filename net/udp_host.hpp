@@ -35,6 +35,7 @@ struct UdpHostConfig {
   ClusterFile cluster;
   Ed25519KeyPair keys;
   std::optional<std::filesystem::path> data_dir;  // none: nothing survives a restart
+  bool fsync = true;  // false: the store survives process crashes but not power loss
   WireConfig wire{};
 };
 

@@ -27,7 +27,8 @@ TestNode start_node(asio::io_context& io, const ClusterFile& c, std::uint32_t id
   auto replica = std::make_unique<test::CommitReplica>(NodeId(id), ping_bytes);
   TestNode n;
   n.replica = replica.get();
-  UdpHostConfig config{NodeId(id), c, test::key_for(Principal::replica(NodeId(id))), data, {}};
+  UdpHostConfig config{NodeId(id), c,    test::key_for(Principal::replica(NodeId(id))),
+                       data,       true, {}};
   config.wire.max_datagram_bytes = max_datagram_bytes;
   n.host = std::make_unique<UdpHost>(io, config, std::move(replica));
   n.host->start();
