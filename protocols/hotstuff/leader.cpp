@@ -69,6 +69,10 @@ void HotStuffReplica::try_propose() {
     ready_view_.reset();
     return;
   }
+  const bool forced = forced_view_ && *forced_view_ == v;
+  if (batch_timer_armed_ && !batch_deadline_passed_ && !forced &&
+      pool_.size() < rescan_at_pool_size_)
+    return;  // still waiting for a full batch or the timer; nothing new can fill it
   const BlockEntry* parent = tree_.find(qc_high_.block);
   if (!parent) {
     fetch(qc_high_.block, cfg_.leader(qc_high_.view));
@@ -96,6 +100,7 @@ std::optional<Batch> HotStuffReplica::choose_batch(View v, const Digest& parent)
   if (!reqs.empty() && (full || forced || batch_deadline_passed_ || cfg_.batch_timeout.ns <= 0))
     return reqs;
   if (!reqs.empty()) {
+    rescan_at_pool_size_ = pool_.size() + (cfg_.batch_size - reqs.size());
     if (!batch_timer_armed_) {
       out_->set_timer(kBatchTimer, cfg_.batch_timeout);
       batch_timer_armed_ = true;
@@ -131,6 +136,7 @@ void HotStuffReplica::propose(View v, const BlockEntry& parent, Batch batch) {
   ready_view_.reset();
   forced_view_.reset();
   batch_deadline_passed_ = false;
+  rescan_at_pool_size_ = 0;
   if (batch_timer_armed_) {
     out_->cancel_timer(kBatchTimer);
     batch_timer_armed_ = false;

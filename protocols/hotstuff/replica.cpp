@@ -114,8 +114,8 @@ void HotStuffReplica::on_client_request(const std::shared_ptr<const Request>& r)
   if (sm_.already_executed(r->client, r->id)) {
     // A retransmission of an executed request: answer from the reply cache.
     const smr::ClientEntry* e = sm_.client_entry(r->client);
-    if (e && e->last_request == r->id) {
-      auto reply = make_signed_reply(exec_view_, r->client, r->id, id_, e->last_result, *signer_);
+    if (const Bytes* cached = e ? e->result_of(r->id) : nullptr) {
+      auto reply = make_signed_reply(exec_view_, r->client, r->id, id_, *cached, *signer_);
       out_->list.emplace_back(
           ReplyEffect{r->client, std::make_shared<const Reply>(std::move(reply))});
     }

@@ -123,6 +123,9 @@ class HotStuffReplica final : public Replica {
   std::optional<View> forced_view_;  // ...and must propose in (NEW-VIEW quorum)
   bool batch_timer_armed_ = false;
   bool batch_deadline_passed_ = false;
+  // While a partial batch waits for batch_timeout, the pool size at which a full batch
+  // becomes possible; below it, an arriving request need not re-scan the pool.
+  std::size_t rescan_at_pool_size_ = 0;
   bool view_timer_armed_ = false;
   bool fetch_timer_armed_ = false;
   std::map<View, Digest> leader_proposals_;
