@@ -58,8 +58,12 @@ class ProcessCluster {
  public:
   ProcessCluster(ProtocolKind protocol, std::uint32_t n, const std::string& name)
       : dir_(temp_dir(name)) {
+    // ctest sets KNHK_BINARY; run by hand, use the knhk built beside this test binary.
     const char* binary = std::getenv("KNHK_BINARY");
-    binary_ = binary ? binary : "knhk";
+    binary_ = binary ? std::string(binary)
+                     : (std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path() /
+                        "cli" / "knhk")
+                           .string();
     KeygenOptions k;
     k.nodes = n;
     k.params = default_real_params(protocol);
