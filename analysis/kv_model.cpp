@@ -65,6 +65,7 @@ void observe(KvStep& step, const smr::kv::Op& op, const Bytes& result, ValueTabl
 
 std::optional<ValueId> KvStep::apply(ValueId state) const {
   if (impossible) return std::nullopt;
+  if (state == kAny) return apply_to_unknown();
   switch (kind) {
     case Kind::no_effect:
       return state;
@@ -81,6 +82,23 @@ std::optional<ValueId> KvStep::apply(ValueId state) const {
       }
       if (state == expected || state != observed) return std::nullopt;
       return state;
+  }
+  return std::nullopt;
+}
+
+std::optional<ValueId> KvStep::apply_to_unknown() const {
+  switch (kind) {
+    case Kind::no_effect:
+      return kAny;
+    case Kind::put:
+      return value;
+    case Kind::get:
+      return known ? observed : kAny;
+    case Kind::cas:
+      if (!known) return kAny;  // it may or may not have matched
+      if (cas_succeeded) return value;
+      if (observed == expected) return std::nullopt;
+      return observed;
   }
   return std::nullopt;
 }

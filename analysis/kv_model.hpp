@@ -18,6 +18,12 @@ namespace knhk::analysis {
 // partition's value table.
 using ValueId = std::int32_t;
 inline constexpr ValueId kAbsent = -1;
+// "Not known yet": the state of a window of history cut out of a longer one. The first
+// observation decides it; ops that observe nothing keep it unknown (a permissive reading,
+// so a window found non-linearizable is non-linearizable whatever came before it).
+inline constexpr ValueId kAny = -2;
+// Stands for every value that no op of the partition observes (they are interchangeable).
+inline constexpr ValueId kUnobserved = -3;
 
 // What one history operation does to its key, with its observed outcome.
 struct KvStep {
@@ -35,6 +41,9 @@ struct KvStep {
   // The state after applying the step to `state`, or nullopt if the observed outcome
   // is inconsistent with `state`.
   std::optional<ValueId> apply(ValueId state) const;
+
+ private:
+  std::optional<ValueId> apply_to_unknown() const;
 };
 
 // Interns values per partition so a state is an int.

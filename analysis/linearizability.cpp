@@ -31,7 +31,9 @@ enum class Outcome { linearizable, violation, exhausted };
 struct SearchResult {
   Outcome outcome = Outcome::linearizable;
   std::uint64_t steps = 0;
-  std::size_t stuck_op = 0;  // the op whose return blocked the deepest partial linearization
+  // The latest return at which the search had to backtrack: no op invoked after it was
+  // ever part of a failing partial linearization.
+  std::int64_t latest_failure = std::numeric_limits<std::int64_t>::min();
 };
 
 std::uint64_t mix64(std::uint64_t x) {
@@ -63,7 +65,9 @@ bool pure_observation(const PartitionOp& op);
 // both of its nodes out, backtracking puts them back (dancing links).
 class WglSearch {
  public:
-  explicit WglSearch(const std::vector<PartitionOp>& ops) : ops_(ops) { build_list(); }
+  WglSearch(const std::vector<PartitionOp>& ops, ValueId initial) : ops_(ops), state_(initial) {
+    build_list();
+  }
 
   SearchResult run(std::uint64_t max_steps);
 
@@ -87,7 +91,7 @@ class WglSearch {
   std::vector<std::size_t> next_, prev_;
   std::vector<std::uint64_t> zobrist1_, zobrist2_;
   std::uint64_t set_hash1_ = 0, set_hash2_ = 0;
-  ValueId state_ = kAbsent;
+  ValueId state_;
   std::vector<Frame> stack_;
   std::unordered_set<Config, ConfigHash> visited_;
   std::size_t required_left_ = 0;
@@ -193,7 +197,6 @@ bool WglSearch::backtrack(std::size_t& entry, SearchResult& result) {
 
 SearchResult WglSearch::run(std::uint64_t max_steps) {
   SearchResult result;
-  std::size_t deepest = 0;
   std::size_t entry = next_[0];
   while (required_left_ > 0) {
     if (++result.steps > max_steps) {
@@ -215,10 +218,8 @@ SearchResult WglSearch::run(std::uint64_t max_steps) {
       }
     }
     if (!must_backtrack) continue;
-    if (stack_.size() >= deepest && !is_call(entry)) {
-      deepest = stack_.size();
-      result.stuck_op = op_of(entry);
-    }
+    if (!is_call(entry))
+      result.latest_failure = std::max(result.latest_failure, ops_[op_of(entry)].complete);
     if (!backtrack(entry, result)) {
       result.outcome = Outcome::violation;
       return result;
@@ -227,12 +228,13 @@ SearchResult WglSearch::run(std::uint64_t max_steps) {
   return result;
 }
 
-SearchResult search(const std::vector<PartitionOp>& ops, std::uint64_t max_steps) {
-  return WglSearch(ops).run(max_steps);
+SearchResult search(const std::vector<PartitionOp>& ops, std::uint64_t max_steps,
+                    ValueId initial = kAbsent) {
+  return WglSearch(ops, initial).run(max_steps);
 }
 
-bool still_violates(const std::vector<PartitionOp>& ops, std::uint64_t max_steps) {
-  return search(ops, max_steps).outcome == Outcome::violation;
+bool still_violates(const std::vector<PartitionOp>& ops, std::uint64_t max_steps, ValueId initial) {
+  return search(ops, max_steps, initial).outcome == Outcome::violation;
 }
 
 void relax(PartitionOp& op) {
@@ -256,31 +258,48 @@ const char* to_string(Verdict v) {
 
 namespace {
 
-// Keeps only ops invoked up to the first quiescent instant after the stuck op returned:
-// every kept completed op is over by then, so no dropped op can be ordered before one.
-std::vector<PartitionOp> cut_after(const std::vector<PartitionOp>& ops, std::int64_t from) {
-  std::int64_t cut = from;
-  for (bool moved = true; moved;) {
-    moved = false;
-    for (const auto& op : ops)
-      if (!op.optional() && op.invoke <= cut && op.complete > cut) {
-        cut = op.complete;
-        moved = true;
-      }
+// Search steps the explanation may spend in all its re-checks; a check that runs out
+// counts as "not shown", so the explanation stays sound but may be less small.
+struct StepBudget {
+  std::uint64_t left;
+  bool violates(const std::vector<PartitionOp>& ops, ValueId initial) {
+    if (left == 0) return false;
+    auto r = search(ops, left, initial);
+    left -= std::min(left, r.steps);
+    return r.outcome == Outcome::violation;
   }
-  std::vector<PartitionOp> kept;
+};
+
+// The ops completing last before `until` (at least `count` of them), plus relaxed copies
+// of earlier ops still in flight when the first of them was invoked. Checked from an
+// unknown state, such a window failing means the history fails whatever came before.
+std::vector<PartitionOp> window_before(const std::vector<PartitionOp>& ops, std::size_t count) {
+  std::vector<std::int64_t> completes;
+  for (const auto& op : ops) completes.push_back(op.complete);
+  std::sort(completes.begin(), completes.end(), std::greater<>());
+  std::int64_t start = completes[std::min(count, completes.size()) - 1];
+  std::int64_t first_invoke = kInfinity;
   for (const auto& op : ops)
-    if (op.invoke <= cut) kept.push_back(op);
-  return kept;
+    if (op.complete >= start) first_invoke = std::min(first_invoke, op.invoke);
+  std::vector<PartitionOp> window;
+  for (auto op : ops) {
+    if (op.complete < start) {
+      if (op.complete < first_invoke) continue;
+      relax(op);
+    }
+    window.push_back(op);
+  }
+  return window;
 }
 
 // Relaxes chunks of ops (halving the chunk size, as delta debugging does) while the
 // history stays non-linearizable; what keeps its result at the end explains the violation.
-std::vector<PartitionOp> relax_while_violating(std::vector<PartitionOp> ops,
-                                               std::uint64_t max_steps) {
-  std::size_t checks_left = 64 + 4 * ops.size();
-  for (std::size_t chunk = (ops.size() + 1) / 2; chunk >= 1; chunk /= 2) {
-    for (std::size_t start = 0; start < ops.size() && checks_left > 0; start += chunk) {
+// Relaxed reads observe nothing and change nothing, so they are dropped outright.
+std::vector<PartitionOp> relax_while_violating(std::vector<PartitionOp> ops, ValueId initial,
+                                               StepBudget& budget) {
+  for (std::size_t chunk = (ops.size() + 1) / 2; chunk >= 1 && budget.left > 0; chunk /= 2) {
+    std::size_t start = 0;
+    while (start < ops.size()) {
       auto trial = ops;
       bool changed = false;
       for (std::size_t i = start; i < std::min(ops.size(), start + chunk); ++i)
@@ -288,9 +307,15 @@ std::vector<PartitionOp> relax_while_violating(std::vector<PartitionOp> ops,
           relax(trial[i]);
           changed = true;
         }
-      if (!changed) continue;
-      --checks_left;
-      if (still_violates(trial, max_steps)) ops = std::move(trial);
+      std::erase_if(trial, [](const PartitionOp& op) {
+        return op.optional() && op.step.kind == KvStep::Kind::get;
+      });
+      if (changed && budget.violates(trial, initial)) {
+        bool shrank = trial.size() < ops.size();
+        ops = std::move(trial);
+        if (shrank) continue;  // later ops moved down to `start`
+      }
+      start += chunk;
     }
     if (chunk == 1) break;
   }
@@ -325,7 +350,8 @@ std::vector<std::size_t> related_writes(const std::vector<PartitionOp>& ops) {
 std::string explain(const KvHistory& history, const LinearizabilityViolation& v) {
   std::string text = "key " + v.key +
                      ": no order of these operations is consistent with both real time and "
-                     "their results:\n";
+                     "their results" +
+                     (v.from_unknown_state ? " (whatever the key held before them)" : "") + ":\n";
   auto line = [&](std::size_t i, const char* note) {
     const auto& op = history[i];
     text += "  [" + std::to_string(i) + "] client " + std::to_string(op.client.value) + " " +
@@ -341,21 +367,50 @@ std::string explain(const KvHistory& history, const LinearizabilityViolation& v)
 LinearizabilityViolation explain_violation(const KvHistory& history, const Partition& part,
                                            const SearchResult& found,
                                            const LinearizabilityOptions& options) {
-  std::vector<PartitionOp> ops = part.ops;
-  if (options.minimize) {
-    auto cut = cut_after(ops, ops[found.stuck_op].complete);
-    if (cut.size() < ops.size() && still_violates(cut, options.max_steps_per_key))
-      ops = std::move(cut);
-    ops = relax_while_violating(std::move(ops), options.max_steps_per_key);
-  }
+  // Ops invoked after the latest failing return never took part in the failure.
+  std::vector<PartitionOp> ops;
+  for (const auto& op : part.ops)
+    if (op.invoke <= found.latest_failure) ops.push_back(op);
+  ValueId initial = kAbsent;
   LinearizabilityViolation v;
+  if (options.minimize) {
+    StepBudget budget{2 * options.max_steps_per_key};
+    // Smallest window (growing 4x) that fails from any state, else the whole prefix.
+    for (std::size_t count = 8; count < ops.size(); count *= 4) {
+      auto window = window_before(ops, count);
+      if (budget.violates(window, kAny)) {
+        ops = std::move(window);
+        initial = kAny;
+        break;
+      }
+    }
+    ops = relax_while_violating(std::move(ops), initial, budget);
+  }
   v.key = part.key_name;
+  v.from_unknown_state = initial == kAny;
   for (const auto& op : ops)
     if (!op.optional()) v.operations.push_back(op.index);
   v.related_writes = related_writes(ops);
   std::sort(v.operations.begin(), v.operations.end());
   v.explanation = explain(history, v);
   return v;
+}
+
+// Values that no op of the key ever observes or expects cannot be told apart by any later
+// op, so they are merged into one (kUnobserved): orders of such "blind" writes then reach
+// the same model state and the memo prunes the permutations.
+void merge_unobserved_values(std::vector<PartitionOp>& ops) {
+  std::vector<ValueId> mentioned;
+  for (const auto& op : ops) {
+    if (op.step.kind == KvStep::Kind::cas) mentioned.push_back(op.step.expected);
+    if (op.step.known) mentioned.push_back(op.step.observed);
+  }
+  std::sort(mentioned.begin(), mentioned.end());
+  for (auto& op : ops) {
+    bool writes = op.step.kind == KvStep::Kind::put || op.step.kind == KvStep::Kind::cas;
+    if (writes && !std::binary_search(mentioned.begin(), mentioned.end(), op.step.value))
+      op.step.value = kUnobserved;
+  }
 }
 
 // Splits the history per key; drops ops that neither change nor observe anything.
@@ -376,6 +431,7 @@ std::map<Bytes, Partition> partition_by_key(const KvHistory& history, std::size_
     part.ops.push_back(
         PartitionOp{i, h.invoke.ns, h.complete ? h.complete->ns : kInfinity, decoded->step});
   }
+  for (auto& [key, part] : parts) merge_unobserved_values(part.ops);
   return parts;
 }
 

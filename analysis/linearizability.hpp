@@ -14,9 +14,10 @@
 // ignored. Two events at the same instant are treated as concurrent.
 //
 // A violation is explained by a small set of operations of one key whose observed
-// results cannot all hold: found by relaxing every other operation (forgetting its result
-// and making it optional, which can only add linearizations) while the history stays
-// non-linearizable.
+// results cannot all hold: first the shortest window of the history (the last 8, 32, 128,
+// ... operations before the failure) that is non-linearizable from an unknown starting
+// value, then every other operation relaxed (its result forgotten and made optional, which
+// can only add linearizations) while the window stays non-linearizable.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +49,9 @@ struct LinearizabilityViolation {
   // Writes (indices) left optional by the explanation whose values those operations
   // mention: they may or may not have taken effect, but their intervals matter.
   std::vector<std::size_t> related_writes;
+  // True when the operations fail whatever the key held before the first of them (the
+  // explanation is a window of the history); false when it starts from the empty key.
+  bool from_unknown_state = false;
   std::string explanation;  // one line per operation, for people
 };
 
