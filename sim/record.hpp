@@ -26,6 +26,7 @@ struct CommitRecord {
   Digest batch_digest;
   std::shared_ptr<const Batch> batch;
   Digest state_hash;
+  std::vector<std::uint32_t> skipped;  // batch indexes not executed (see CommitEffect)
 };
 
 struct ClientOperation {

@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "protocols/message.hpp"
+#include "sim/message_info.hpp"
 #include "sim/workload.hpp"
 
 namespace knhk::sim {
@@ -242,7 +243,7 @@ void Simulation::execute_one(NodeId id, Effect& effect) {
           nodes_[id.value]->timers.erase(e.id);
         } else if constexpr (std::is_same_v<E, CommitEffect>) {
           record_.commits.push_back(CommitRecord{now(), id, e.position, e.view, e.slot,
-                                                 e.batch_digest, e.batch, e.state_hash});
+                                                 e.batch_digest, e.batch, e.state_hash, e.skipped});
           const std::string digest = e.batch_digest.short_hex();
           TraceEvent t{now(), TraceKind::commit, self};
           t.view = e.view.value;
@@ -282,6 +283,9 @@ Simulation::Outgoing Simulation::outgoing(MessagePtr msg) {
   Outgoing out;
   out.type = type_name(*msg);
   out.size = static_cast<std::uint32_t>(encoded_size(*msg));
+  const MessageInfo info = message_info(*msg);
+  out.view = info.view;
+  out.seq = info.seq;
   out.msg = std::move(msg);
   return out;
 }
@@ -293,6 +297,8 @@ void Simulation::send_from(Principal from, Principal to, const Outgoing& out) {
   const std::uint32_t size = out.size;
   TraceEvent sent{now(), TraceKind::send, from, type};
   sent.to = to;
+  sent.view = out.view;
+  sent.seq = out.seq;
   sent.size = size;
   trace_.record(sent);
   Fate fate;
@@ -305,6 +311,8 @@ void Simulation::send_from(Principal from, Principal to, const Outgoing& out) {
   if (fate.copies == 0) {
     TraceEvent d{now(), TraceKind::drop, from, type};
     d.to = to;
+    d.view = out.view;
+    d.seq = out.seq;
     d.fault = label;
     d.detail = to_string(fate.reason);
     trace_.record(d);
@@ -313,6 +321,8 @@ void Simulation::send_from(Principal from, Principal to, const Outgoing& out) {
   if (fate.copies == 2) {
     TraceEvent d{now(), TraceKind::duplicate, from, type};
     d.to = to;
+    d.view = out.view;
+    d.seq = out.seq;
     if (fate.duplicated_by_fault) d.fault = label;
     trace_.record(d);
   }
@@ -335,12 +345,15 @@ void Simulation::deliver(std::uint64_t slot) {
   Delivery d = std::move(deliveries_[slot]);
   deliveries_[slot].msg.reset();
   free_deliveries_.push_back(static_cast<std::uint32_t>(slot));
+  const MessageInfo info = message_info(*d.msg);
   if (d.to.kind == Principal::Kind::replica) {
     const Node& node = *nodes_[d.to.id];
     if (node.crashed || node.incarnation != d.incarnation) {
       network_->count_lost_at_destination(d.type);
       TraceEvent t{now(), TraceKind::drop, d.to, d.type};
       t.from = d.from;
+      t.view = info.view;
+      t.seq = info.seq;
       t.detail = "destination_crashed";
       trace_.record(t);
       return;
@@ -349,6 +362,8 @@ void Simulation::deliver(std::uint64_t slot) {
   network_->count_delivered(d.type, d.size);
   TraceEvent t{now(), TraceKind::deliver, d.to, d.type};
   t.from = d.from;
+  t.view = info.view;
+  t.seq = info.seq;
   t.size = d.size;
   trace_.record(t);
   if (d.to.kind == Principal::Kind::client) {

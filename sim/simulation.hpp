@@ -114,7 +114,7 @@ class Simulation {
  private:
   struct Node;
   struct Client;
-  struct Delivery;
+  struct Delivery;  // one copy in flight
   struct TimerSlot;
   class DeliveryTarget;
   class TimerTarget;
@@ -130,6 +130,8 @@ class Simulation {
     MessagePtr msg;
     std::string_view type;
     std::uint32_t size = 0;
+    std::optional<std::uint64_t> view;  // for the trace
+    std::optional<std::uint64_t> seq;
   };
   static Outgoing outgoing(MessagePtr msg);
   void send_from(Principal from, Principal to, const Outgoing& out);
