@@ -64,6 +64,10 @@ struct CommitEffect {
   Digest batch_digest;
   std::shared_ptr<const Batch> batch;
   Digest state_hash;  // application state after this batch
+  // Indexes into `batch` of requests not executed because they already were (a
+  // retransmission re-proposed, or a Byzantine leader's duplicate): integrity is about
+  // execution, and a batch may legitimately carry such requests.
+  std::vector<std::uint32_t> skipped;
 };
 struct ReplyEffect {
   ClientId client;

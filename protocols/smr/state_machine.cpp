@@ -89,8 +89,10 @@ ExecutionResult StateMachine::execute(std::shared_ptr<const Batch> batch, View v
   result.requests = apply_batch(*batch);
   result.position = position_;
   result.state_hash = state_hash_;
-  out.list.emplace_back(
-      CommitEffect{position_, view, slot, batch_digest(*batch), batch, state_hash_});
+  CommitEffect commit{position_, view, slot, batch_digest(*batch), batch, state_hash_, {}};
+  for (std::size_t i = 0; i < result.requests.size(); ++i)
+    if (result.requests[i].duplicate) commit.skipped.push_back(static_cast<std::uint32_t>(i));
+  out.list.emplace_back(std::move(commit));
   if (snapshot_interval_ > 0 && commands_since_snapshot_ >= snapshot_interval_)
     take_durable_snapshot(out);
   return result;
