@@ -366,14 +366,21 @@ void PbftReplica::execute_slot(Seq n, Slot& slot) {
   }
 }
 
-// A client's requests up to the executed id are done (at-most-once per client, §4.1).
+// Executed requests leave the pending set, with any older ones of the same client that the
+// state machine now counts as executed (its at-most-once floor, §4.1).
 void PbftReplica::forget_executed_requests(const Batch& batch) {
   for (const auto& r : batch) {
-    auto first = pending_.lower_bound(RequestKey{r.client, RequestId(0)});
-    auto last = pending_.upper_bound(RequestKey{r.client, r.id});
-    for (auto it = first; it != last; ++it) in_flight_.erase(it->first);
-    pending_.erase(first, last);
-    in_flight_.erase(RequestKey{r.client, r.id});
+    RequestKey key{r.client, r.id};
+    pending_.erase(key);
+    in_flight_.erase(key);
+    const auto* entry = sm_->client_entry(r.client);
+    if (!entry) continue;
+    auto it = pending_.lower_bound(RequestKey{r.client, RequestId(0)});
+    while (it != pending_.end() && it->first.client == r.client &&
+           sm_->already_executed(r.client, it->first.id)) {
+      in_flight_.erase(it->first);
+      it = pending_.erase(it);
+    }
   }
 }
 

@@ -1,0 +1,147 @@
+// PBFT in simulation: 7 nodes, 30 ms one-way links, open-loop clients. Prints simulated
+// throughput (ops/s completed by clients within the measurement window), client latency
+// p50/p99 (submit -> f+1 matching replies), protocol messages, and the wall-clock time
+// of the simulation with its speed-up over real time.
+//
+//   bench_pbft_bench [--quick] [--seconds S] [--ed25519-seconds S]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "sim/simulation.hpp"
+
+using namespace knhk;
+using namespace knhk::sim;
+
+namespace {
+
+constexpr Time at_ms(std::int64_t ms) {
+  return Time{ms * 1000000};
+}
+
+struct Setting {
+  const char* name;
+  CryptoScheme crypto;
+  std::uint32_t batch;
+  double rate;
+  std::int64_t seconds;
+};
+
+struct Figures {
+  double ops_per_s = 0, p50_ms = 0, p99_ms = 0, wall_s = 0;
+  std::uint64_t messages = 0, completed = 0, submitted = 0, view_changes = 0;
+  bool ok = false;
+  std::string error;
+};
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
+}
+
+SimulationConfig config_for(const Setting& s) {
+  SimulationConfig c;
+  c.seed = 2024;
+  c.params.kind = ProtocolKind::pbft;
+  c.params.nodes = 7;
+  c.params.batch_size = s.batch;
+  c.params.batch_timeout = Duration::millis_(5);
+  c.params.checkpoint_interval = 128;
+  c.params.log_window = 1024;
+  c.params.view_timeout = Duration::millis_(1000);
+  c.params.snapshot_interval = 100000;
+  c.params.crypto = s.crypto;
+  c.params.app = AppKind::kv;
+  c.network.latency = LatencyModel::constant(Duration::millis_(30));
+  c.clients.count = 200;
+  c.clients.mode = ClientConfig::Mode::open;
+  c.clients.rate_per_second = s.rate;
+  c.clients.request_timeout = Duration::secs(5);
+  return c;
+}
+
+// Load runs for `seconds`; the first second is warm-up; the run drains for 2 s more.
+Figures measure(const Setting& setting) {
+  Figures f;
+  const std::int64_t load_ms = setting.seconds * 1000, warmup_ms = 1000;
+  auto wall0 = std::chrono::steady_clock::now();
+  try {
+    SimulationConfig c = config_for(setting);
+    c.clients.stop_at = at_ms(load_ms);
+    Simulation s(c);
+    s.run_until(at_ms(load_ms + 2000));
+    const RunRecord& r = s.record();
+    std::vector<double> lat;
+    std::size_t in_window = 0;
+    for (const auto& op : r.operations) {
+      ++f.submitted;
+      if (!op.completed) continue;
+      ++f.completed;
+      if (op.submitted >= at_ms(warmup_ms) && op.submitted < at_ms(load_ms))
+        lat.push_back((*op.completed - op.submitted).millis());
+      if (*op.completed >= at_ms(warmup_ms) && *op.completed < at_ms(load_ms)) ++in_window;
+    }
+    f.ops_per_s = static_cast<double>(in_window) / (static_cast<double>(load_ms - warmup_ms) / 1e3);
+    f.p50_ms = percentile(lat, 0.50);
+    f.p99_ms = percentile(lat, 0.99);
+    for (const auto& [type, counters] : r.messages) f.messages += counters.sent;
+    for (const auto& [node, v] : r.view_changes) f.view_changes = std::max(f.view_changes, v);
+    f.ok = true;
+  } catch (const std::exception& e) {
+    f.error = e.what();
+  }
+  f.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  return f;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::int64_t seconds = 60, ed_seconds = 10;
+  bool quick = false;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--quick"))
+      quick = true;
+    else if (!std::strcmp(argv[i], "--seconds") && i + 1 < argc)
+      seconds = std::atoll(argv[++i]);
+    else if (!std::strcmp(argv[i], "--ed25519-seconds") && i + 1 < argc)
+      ed_seconds = std::atoll(argv[++i]);
+    else {
+      std::fprintf(stderr, "usage: %s [--quick] [--seconds S] [--ed25519-seconds S]\n", argv[0]);
+      return 2;
+    }
+  }
+  if (quick) seconds = ed_seconds = 5;
+  std::vector<Setting> settings = {
+      {"sim crypto, batch 10", CryptoScheme::sim, 10, 5000, seconds},
+      {"sim crypto, batch 100", CryptoScheme::sim, 100, 5000, seconds},
+      {"sim crypto, batch 100, 20k ops/s", CryptoScheme::sim, 100, 20000, seconds},
+      {"ed25519, batch 100", CryptoScheme::ed25519, 100, 5000, ed_seconds},
+      {"ed25519, batch 10", CryptoScheme::ed25519, 10, 5000, ed_seconds},
+  };
+  std::printf("## PBFT, 7 nodes, 30 ms one-way links, 200 open-loop clients (simulated time)\n\n");
+  std::printf(
+      "| setting | offered ops/s | sim s | committed ops/s | p50 ms | p99 ms | messages | "
+      "view changes | wall s | x real time |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  for (const auto& s : settings) {
+    Figures f = measure(s);
+    if (!f.ok) {
+      std::printf("| %s | %.0f | %lld | error: %s |\n", s.name, s.rate,
+                  static_cast<long long>(s.seconds), f.error.c_str());
+      continue;
+    }
+    double simulated = static_cast<double>(s.seconds + 2);
+    std::printf("| %s | %.0f | %lld | %.0f | %.1f | %.1f | %llu | %llu | %.2f | %.1f |\n", s.name,
+                s.rate, static_cast<long long>(s.seconds), f.ops_per_s, f.p50_ms, f.p99_ms,
+                static_cast<unsigned long long>(f.messages),
+                static_cast<unsigned long long>(f.view_changes), f.wall_s, simulated / f.wall_s);
+    std::fflush(stdout);
+  }
+  return 0;
+}
