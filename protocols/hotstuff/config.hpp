@@ -24,6 +24,9 @@ struct HotStuffConfig {
   std::uint64_t retained_committed_blocks = 1024;
   // Client requests waiting to be proposed; more are dropped (clients retransmit).
   std::size_t max_pending_requests = 1u << 18;
+  // Votes and NEW-VIEWs for views further ahead of the current one are dropped, so a
+  // Byzantine sender cannot grow the collectors without bound.
+  std::uint64_t max_views_ahead = 1u << 16;
   // Proposals parked while their ancestors are fetched.
   std::size_t max_parked_proposals = 64;
 

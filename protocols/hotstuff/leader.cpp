@@ -18,6 +18,10 @@ void HotStuffReplica::on_vote(NodeId from, const Vote& v) {
     reject("vote_not_for_leader", v.view);
     return;
   }
+  if (v.view.value > pacemaker_.current_view().value + cfg_.max_views_ahead) {
+    reject("view_too_far_ahead", v.view, "vote");
+    return;
+  }
   // A vote after the QC moved past its view is a benign late arrival.
   if (v.view < qc_high_.view || v.view <= exec_view_) return;
   if (!verify_signature(v, *verifier_)) {
@@ -65,7 +69,9 @@ void HotStuffReplica::update_qc_high(const QuorumCert& qc, NodeId source) {
 void HotStuffReplica::try_propose() {
   if (!ready_view_ || *ready_view_ <= last_proposed_view_) return;
   const View v = *ready_view_;
-  if (qc_high_.view >= v) {  // the cluster already moved past this view
+  // A leader votes for its own proposal at once, so vheight (durable) covers every view
+  // it proposed in, also across a restart: never a second block for one view.
+  if (qc_high_.view >= v || v <= safety_.vheight) {
     ready_view_.reset();
     return;
   }

@@ -82,6 +82,10 @@ void HotStuffReplica::on_new_view(NodeId from, const NewView& m) {
     evidence(from, EvidenceEffect::Kind::invalid_signature, "new-view signature invalid");
     return;
   }
+  if (m.view.value > pacemaker_.current_view().value + cfg_.max_views_ahead) {
+    reject("view_too_far_ahead", m.view, "new_view");
+    return;
+  }
   if (m.high_qc.view >= m.view) {
     reject("malformed_new_view", m.view);
     return;

@@ -461,3 +461,25 @@ TEST_CASE("vheight is durable before the vote leaves: no second vote in a view a
   auto& again = host.deliver(NodeId(1), hotstuff::Message(c.proposal(other)));
   CHECK(sent<Vote>(again).empty());
 }
+
+TEST_CASE("a restarted leader does not propose a second block for a view it proposed in") {
+  ChainBuilder c(4);
+  RecordingHost host(c.replica(NodeId(2)));  // leads view 2
+  host.start();
+  host.client_request(c.request(1));
+  Block b1 = c.block(genesis_block(), View(1), {c.request(1)});
+  host.deliver(NodeId(1), hotstuff::Message(c.proposal(b1)));
+  for (std::uint32_t v : {0u, 3u})
+    host.deliver(NodeId(v), hotstuff::Message(c.vote(b1, NodeId(v))));
+  REQUIRE(sent<Proposal>(host.all()).size() == 1);
+
+  host.replace_replica(c.replica(NodeId(2)));
+  host.start();
+  host.clear_all();
+  host.client_request(c.request(2, 2));
+  host.deliver(NodeId(1), hotstuff::Message(c.proposal(b1)));
+  // Its own vote is not repeated (vheight 2), so three others re-send theirs: a QC forms.
+  for (std::uint32_t v : {0u, 1u, 3u})
+    host.deliver(NodeId(v), hotstuff::Message(c.vote(b1, NodeId(v))));
+  CHECK(sent<Proposal>(host.all()).empty());
+}
