@@ -1,5 +1,7 @@
 #include "analysis/checkers.hpp"
 
+#include "analysis/linearizability.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -92,7 +94,14 @@ std::vector<Violation> check_validity(const sim::RunRecord& r, const CheckScope&
   std::set<RequestKey> reported;
   for (const auto& c : r.commits) {
     if (!scope.honest(c.node) || !c.batch) continue;
-    for (const Request& req : *c.batch) {
+    std::size_t next_skipped = 0;
+    for (std::uint32_t i = 0; i < c.batch->size(); ++i) {
+      // Requests the state machine did not execute (already executed) are not a second commit.
+      if (next_skipped < c.skipped.size() && c.skipped[next_skipped] == i) {
+        ++next_skipped;
+        continue;
+      }
+      const Request& req = (*c.batch)[i];
       RequestKey key{req.client.value, req.id.value};
       auto it = submitted.find(key);
       if (it != submitted.end() && *it->second == req.operation) continue;
@@ -135,6 +144,24 @@ std::vector<Violation> check_integrity(const sim::RunRecord& r, const CheckScope
     }
   }
   return out;
+}
+
+std::vector<Violation> check_kv_linearizability(const sim::RunRecord& r) {
+  KvHistory history;
+  history.reserve(r.operations.size());
+  for (const auto& op : r.operations)
+    history.push_back({op.client, op.submitted, op.completed, op.operation, op.result});
+  auto report = analysis::check_kv_linearizability(history);
+  if (report.verdict != Verdict::not_linearizable || !report.violation) return {};
+  const auto& v = *report.violation;
+  Time when{};
+  for (auto i : v.operations)
+    when = std::max(when, history[i].complete.value_or(history[i].invoke));
+  return {{"linearizability",
+           "the client history of key " + v.key + " is not linearizable: " + v.explanation,
+           std::nullopt,
+           {},
+           when}};
 }
 
 std::vector<Violation> check_safety(const sim::RunRecord& r, const CheckScope& scope) {

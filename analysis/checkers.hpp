@@ -38,7 +38,11 @@ std::vector<Violation> check_agreement(const sim::RunRecord& r, const CheckScope
 // operation). Integrity: no request commits at two positions of one honest log.
 std::vector<Violation> check_validity(const sim::RunRecord& r, const CheckScope& scope);
 std::vector<Violation> check_integrity(const sim::RunRecord& r, const CheckScope& scope);
-// All of the above, agreement first.
+// Linearizability of the key-value history the clients observed (analysis/linearizability):
+// one violation naming the key and the operations whose results cannot all hold. A search
+// that runs out of steps is not a violation (it is reported by the caller as unknown).
+std::vector<Violation> check_kv_linearizability(const sim::RunRecord& r);
+// All of the above except linearizability, agreement first.
 std::vector<Violation> check_safety(const sim::RunRecord& r, const CheckScope& scope);
 
 // Every request pending at `from` or submitted later must complete within `bound` of

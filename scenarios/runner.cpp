@@ -154,6 +154,9 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   analysis::CheckScope scope{byzantine_nodes(s)};
   r.metrics = analysis::compute_metrics(r.record, scope);
   r.safety_violations = analysis::check_safety(r.record, scope);
+  if (s.clients.workload == AppKind::kv)
+    for (auto& v : analysis::check_kv_linearizability(r.record))
+      r.safety_violations.push_back(std::move(v));
   r.liveness_from = liveness_start(s);
   if (r.aborted_at)
     r.expectations.push_back(
