@@ -86,6 +86,17 @@ void PbftReplica::garbage_collect(Seq n) {
     erase_slot(log_.begin()->first);
     log_.erase(log_.begin());
   }
+  if (config_.bug == BugVariant::gc_uncommitted) {
+    // Deliberately wrong: also forgets prepared-but-uncommitted entries above n.
+    for (auto it = log_.begin(); it != log_.end();) {
+      if (!it->second.committed) {
+        erase_slot(it->first);
+        it = log_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
   checkpoint_log_.erase(checkpoint_log_.begin(), checkpoint_log_.lower_bound(n));
   checkpoint_snapshots_.erase(checkpoint_snapshots_.begin(), checkpoint_snapshots_.lower_bound(n));
   if (next_seq_ <= n) next_seq_ = n.next();

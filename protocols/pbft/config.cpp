@@ -30,6 +30,10 @@ PbftConfig make_config(const ProtocolParams& params) {
   c.log_window = params.log_window;
   c.view_timeout = params.view_timeout;
   c.retransmit_interval = Duration{std::max<std::int64_t>(params.view_timeout.ns / 4, 1000)};
+#if KNHK_BUGS
+  c.bug = params.bug;
+  if (c.bug == BugVariant::small_quorum) c.quorum = 2 * c.f;  // wrong: two quorums need not meet
+#endif
   return c;
 }
 

@@ -25,6 +25,9 @@ struct PbftConfig {
   std::uint32_t max_pending_requests = 1u << 16;
   std::uint32_t max_transfer_entries = 256;  // committed batches per state-transfer response
 
+  // A deliberately wrong variant (issue 6's teeth); only honoured in KNHK_BUGS builds.
+  BugVariant bug = BugVariant::none;
+
   NodeId primary(View v) const { return NodeId(static_cast<std::uint32_t>(v.value % n)); }
 };
 

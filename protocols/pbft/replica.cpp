@@ -319,7 +319,8 @@ void PbftReplica::check_committed(Seq n) {
   std::uint32_t matching = 0;
   for (const auto& [who, c] : slot.commits)
     if (c.view == slot.pre_prepare->view && c.digest == slot.pre_prepare->digest) ++matching;
-  if (matching < config_.quorum) return;
+  bool wrong_early = config_.bug == BugVariant::execute_before_commit;  // deliberately wrong
+  if (matching < config_.quorum && !wrong_early) return;
   slot.committed = true;
   execute_committed();
 }

@@ -127,6 +127,7 @@ class PbftReplica final : public Replica {
   void relay_waiting_requests();
 
   // ---- helpers (replica.cpp) ----
+  bool drop_prepared() const { return config_.bug == BugVariant::drop_prepared_certificates; }
   bool is_primary() const { return config_.primary(view_) == id_; }
   Seq high_watermark() const { return Seq(low_.value + config_.log_window); }
   template <class T>

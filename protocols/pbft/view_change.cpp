@@ -21,7 +21,8 @@ struct OSet {
 };
 
 // The O-set of §4.4, computed the same way by the new primary and by every backup.
-OSet compute_o_set(View v, NodeId primary, const std::vector<ViewChange>& vcs) {
+OSet compute_o_set(View v, NodeId primary, const std::vector<ViewChange>& vcs,
+                   bool drop_prepared = false) {
   OSet o;
   for (const auto& vc : vcs) {
     if (!o.min_s_certificate || vc.stable_seq > o.min_s) {
@@ -34,6 +35,7 @@ OSet compute_o_set(View v, NodeId primary, const std::vector<ViewChange>& vcs) {
   // that the choice never depends on the order of V).
   std::map<Seq, const PreparedCertificate*> best;
   for (const auto& vc : vcs) {
+    if (drop_prepared) break;  // the deliberately wrong variant: forget the P-sets
     for (const auto& c : vc.prepared) {
       const auto& pp = c.pre_prepare;
       if (pp.seq <= o.min_s) continue;
@@ -163,7 +165,7 @@ void PbftReplica::try_new_view() {
   nv.view_changes.push_back(it->second.at(id_));
   for (const auto& [who, vc] : it->second)
     if (who != id_ && nv.view_changes.size() < config_.quorum) nv.view_changes.push_back(vc);
-  auto o = compute_o_set(view_, id_, nv.view_changes);
+  auto o = compute_o_set(view_, id_, nv.view_changes, drop_prepared());
   for (auto& pp : o.pre_prepares) {
     sign(pp, *signer_);
     nv.pre_prepares.push_back(std::move(pp));
@@ -228,7 +230,7 @@ bool PbftReplica::valid_new_view(const NewView& m, const char*& reason) const {
     if (!verify(vc, *verifier_) || !valid_view_change(vc)) return false;
   }
   if (senders.size() < config_.quorum) return false;
-  auto o = compute_o_set(m.view, m.replica, m.view_changes);
+  auto o = compute_o_set(m.view, m.replica, m.view_changes, drop_prepared());
   if (o.pre_prepares.size() != m.pre_prepares.size()) return false;
   for (std::size_t i = 0; i < o.pre_prepares.size(); ++i) {
     const auto& want = o.pre_prepares[i];
@@ -268,7 +270,7 @@ void PbftReplica::enter_view(View v, const NewView& nv) {
 // The V-set's latest stable checkpoint min-s becomes ours: mark it stable if we executed
 // it with the same state, or fetch the state if we are behind it.
 void PbftReplica::adopt_new_view_checkpoint(const NewView& nv) {
-  auto o = compute_o_set(nv.view, nv.replica, nv.view_changes);
+  auto o = compute_o_set(nv.view, nv.replica, nv.view_changes, drop_prepared());
   if (o.min_s <= low_) return;
   if (o.min_s > last_executed_) return request_state();
   for (const auto& c : *o.min_s_certificate) checkpoint_log_[o.min_s][c.replica] = c;

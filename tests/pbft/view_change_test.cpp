@@ -197,3 +197,21 @@ TEST_CASE("the new primary resends NEW-VIEW to a replica that retransmits its VI
   REQUIRE(again.size() == 1);
   REQUIRE(again[0] == nv);
 }
+
+#if KNHK_BUGS
+TEST_CASE("bug variant drop_prepared_certificates: the O-set forgets the prepared request") {
+  Scenario s;
+  auto p = small_params();
+  p.bug = BugVariant::drop_prepared_certificates;
+  RecordingHost h(make(p, 1, s.k));
+  h.start();
+  h.client_request(s.req1);
+  h.deliver(NodeId(0), pbft::Message{s.pp1});
+  h.deliver(NodeId(2), pbft::Message{prepare(s.k, s.pp1, 2)});
+  h.fire(PbftReplica::kViewChangeTimer);
+  h.deliver(NodeId(2), pbft::Message{s.vc(2)});
+  auto nvs = sent<NewView>(h.deliver(NodeId(3), pbft::Message{s.vc(3, {s.cert3()})}));
+  REQUIRE(nvs.size() == 1);
+  REQUIRE(nvs[0].pre_prepares.empty());  // the correct protocol carries seqs 1..3
+}
+#endif
