@@ -105,7 +105,7 @@ void throughput_table(bool quick) {
   if (quick) points = {{1000, 12000}};
   for (const auto& p : points) {
     auto cfg = base(ProtocolKind::hotstuff, 7, p.batch, p.rate, Duration::millis_(30));
-    Figures f = measure(cfg, 2000, quick ? 5000 : 8000);
+    Figures f = measure(cfg, 2000, quick ? 5000 : 6000);
     if (!f.ok) {
       std::printf("| %u | %.0f | error: %s |\n", p.batch, p.rate, f.error.c_str());
       continue;

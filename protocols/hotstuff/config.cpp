@@ -27,6 +27,9 @@ HotStuffConfig HotStuffConfig::from(const ProtocolParams& p) {
   c.snapshot_interval = p.snapshot_interval;
   c.app = p.app;
   c.keys = p.keys;
+  c.bug = p.bug;
+  // Bug variant: certificates of 2f votes, which two disjoint quorums can both reach.
+  if (c.has_bug(BugVariant::small_quorum)) c.quorum = 2 * c.f;
   return c;
 }
 

@@ -37,6 +37,18 @@ struct HotStuffConfig {
   // 1 gives the paper's strict per-view rotation (the unit tests use it).
   std::uint32_t views_per_leader = 4;
 
+  // A deliberately wrong variant for checker tests (only honoured when built with
+  // KNHK_BUGS): small_quorum, ignore_lock, execute_before_commit.
+  BugVariant bug = BugVariant::none;
+  bool has_bug(BugVariant b) const {
+#if KNHK_BUGS
+    return bug == b;
+#else
+    (void)b;
+    return false;
+#endif
+  }
+
   // Throws InvalidValidatorSetError when n < 4 or the parameters are unusable.
   static HotStuffConfig from(const ProtocolParams& p);
 

@@ -77,7 +77,7 @@ void HotStuffReplica::accept_proposal(NodeId from, const Proposal& p) {
     return;
   }
   Digest missing;
-  SafeNode verdict = safety_.locked_qc.view <= exec_view_
+  SafeNode verdict = safety_.locked_qc.view <= exec_view_ || cfg_.has_bug(BugVariant::ignore_lock)
                          ? SafeNode::safe
                          : safe_node(tree_, b_new, safety_.locked_qc, &missing);
   if (verdict == SafeNode::missing_ancestor) {
@@ -89,6 +89,9 @@ void HotStuffReplica::accept_proposal(NodeId from, const Proposal& p) {
   if (!latest_proposal_ || latest_proposal_->block.view < b_new.view) latest_proposal_ = p;
   update_qc_high(b_new.justify, p.sender);
   vote_if_safe(p, verdict);
+  // Bug variant: execute what was proposed, before any certificate.
+  if (cfg_.has_bug(BugVariant::execute_before_commit) && b_new.view > exec_view_)
+    commit_chain(p.block_hash);
   apply_update(b_new);
   enter_view(b_new.view.next());
   retry_parked();

@@ -34,8 +34,9 @@ class ChainBuilder {
   }
   // A replica with the paper's strict per-view leader rotation (views_per_leader = 1),
   // so that scripted chains can pick each view's leader.
-  std::unique_ptr<Replica> replica(NodeId id) const {
+  std::unique_ptr<Replica> replica(NodeId id, BugVariant bug = BugVariant::none) const {
     ReplicaSetup s{params(), id, signer(id), verifier()};
+    s.params.bug = bug;
     HotStuffConfig cfg = HotStuffConfig::from(s.params);
     cfg.views_per_leader = 1;
     return std::make_unique<HotStuffReplica>(s, cfg);

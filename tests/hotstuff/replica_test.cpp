@@ -483,3 +483,32 @@ TEST_CASE("a restarted leader does not propose a second block for a view it prop
     host.deliver(NodeId(v), hotstuff::Message(c.vote(b1, NodeId(v))));
   CHECK(sent<Proposal>(host.all()).empty());
 }
+
+#if KNHK_BUGS
+TEST_CASE("bug variants for the checkers are wired (test builds only)") {
+  ChainBuilder c(4);
+  Block b1 = c.block(genesis_block(), View(1));
+  Block b2 = c.block(b1, View(2));
+  Block b3 = c.block(b2, View(3));
+  Block conflicting = c.block(genesis_block(), View(5));
+  SECTION("ignore_lock votes for a branch that conflicts with its lock") {
+    RecordingHost host(c.replica(NodeId(0), BugVariant::ignore_lock));
+    host.start();
+    for (const Block& b : {b1, b2, b3}) host.deliver(b.proposer, hotstuff::Message(c.proposal(b)));
+    auto& fx = host.deliver(NodeId(1), hotstuff::Message(c.proposal(conflicting)));
+    CHECK(votes_for(fx, conflicting).size() == 1);
+  }
+  SECTION("execute_before_commit executes a block on receipt") {
+    RecordingHost host(c.replica(NodeId(0), BugVariant::execute_before_commit));
+    host.start();
+    Block with_request = c.block(genesis_block(), View(1), {c.request(1)});
+    auto& fx = host.deliver(NodeId(1), hotstuff::Message(c.proposal(with_request)));
+    CHECK(effects_of<CommitEffect>(fx).size() == 1);
+  }
+  SECTION("small_quorum certifies with 2f votes") {
+    ProtocolParams p = c.params();
+    p.bug = BugVariant::small_quorum;
+    CHECK(HotStuffConfig::from(p).quorum == 2);
+  }
+}
+#endif
