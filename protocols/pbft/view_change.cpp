@@ -129,7 +129,9 @@ void PbftReplica::on_view_change(NodeId from, const ViewChange& m) {
     reject("bad_view_change");
     return evidence(from, EvidenceEffect::Kind::protocol_violation, "invalid view-change");
   }
-  // Keep only each replica's latest request, so a peer cannot fill memory with views.
+  // Keep only each replica's highest request, so a peer cannot fill memory with views.
+  for (auto it = view_change_log_.upper_bound(m.new_view); it != view_change_log_.end(); ++it)
+    if (it->second.count(from)) return reject("superseded_view_change");
   for (auto& [v, msgs] : view_change_log_)
     if (v < m.new_view) msgs.erase(from);
   auto& msgs = view_change_log_[m.new_view];
