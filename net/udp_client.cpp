@@ -180,6 +180,7 @@ void LoadRunner::send(Identity& id, const ClientOutput& out) {
 bool LoadRunner::finished(Time now) const {
   if (o_.requests && report_.completed >= *o_.requests) return true;
   if (o_.duration && now - started_ >= *o_.duration) return true;
+  if (o_.time_limit && now - started_ >= *o_.time_limit) return true;
   return false;
 }
 

@@ -27,6 +27,8 @@ struct ClientOptions {
   Duration request_timeout = Duration::secs(1);
   // Give up when nothing completes for this long (a dead cluster must not hang us).
   Duration stall_timeout = Duration::secs(30);
+  // Stop after this long whatever happens (tests bound their own time with it).
+  std::optional<Duration> time_limit;
   // Operation bytes for the i-th request of the run.
   std::function<Bytes(std::uint64_t)> make_operation;
   std::ostream* progress = nullptr;  // progress lines, once a second

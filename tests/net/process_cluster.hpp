@@ -60,10 +60,11 @@ class ProcessCluster {
       : dir_(temp_dir(name)) {
     // ctest sets KNHK_BINARY; run by hand, use the knhk built beside this test binary.
     const char* binary = std::getenv("KNHK_BINARY");
-    binary_ = binary ? std::string(binary)
-                     : (std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path() /
-                        "cli" / "knhk")
-                           .string();
+    binary_ = binary
+                  ? std::string(binary)
+                  : (std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path() /
+                     "cli" / "knhk")
+                        .string();
     KeygenOptions k;
     k.nodes = n;
     k.params = default_real_params(protocol);
@@ -181,6 +182,7 @@ class ProcessCluster {
     o.requests = requests;
     o.request_timeout = Duration::millis_(500);
     o.stall_timeout = Duration::secs(30);
+    o.time_limit = Duration::secs(120);
     o.make_operation = default_operations(cluster_.params.app, cluster_.params.keys);
     return run_client(o);
   }
