@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <tuple>
 
@@ -72,6 +73,14 @@ std::optional<Violation> position_violation(std::uint64_t pos, const PositionCom
 }
 
 using RequestKey = std::pair<std::uint32_t, std::uint64_t>;  // (client, request id)
+
+// "6s", "1500ms", or "1009.051ms" for instants that are not whole milliseconds.
+std::string time_text(Duration d) {
+  if (d.ns % 1000000 == 0) return to_string(d);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.3fms", d.millis());
+  return buf;
+}
 
 }  // namespace
 
@@ -181,21 +190,21 @@ std::vector<Violation> check_liveness(const sim::RunRecord& r, Time from, Durati
     if (deadline > r.end) continue;  // cannot be judged within this run
     ++judged;
     if (op.completed && *op.completed <= deadline) continue;
-    std::string when = op.completed ? "completed only after " + to_string(*op.completed - start)
+    std::string when = op.completed ? "completed only after " + time_text(*op.completed - start)
                                     : "never completed";
     out.push_back({"liveness",
                    "request (client " + std::to_string(op.client.value) + ", id " +
                        std::to_string(op.request.value) + ") submitted at " +
-                       to_string(op.submitted - Time{}) + " " + when + " (bound " +
-                       to_string(bound) + " from " + to_string(start - Time{}) + ")",
+                       time_text(op.submitted - Time{}) + " " + when + " (bound " +
+                       to_string(bound) + " from " + time_text(start - Time{}) + ")",
                    std::nullopt,
                    {},
                    deadline});
   }
   if (judged == 0)
     out.push_back({"liveness_not_shown",
-                   "no request was pending or submitted between " + to_string(from - Time{}) +
-                       " and " + to_string((r.end - bound) - Time{}) + ", so progress within " +
+                   "no request was pending or submitted between " + time_text(from - Time{}) +
+                       " and " + time_text((r.end - bound) - Time{}) + ", so progress within " +
                        to_string(bound) + " was not shown",
                    std::nullopt,
                    {},

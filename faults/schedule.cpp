@@ -1,9 +1,16 @@
 #include "faults/schedule.hpp"
 
+#include <cstdio>
 #include <stdexcept>
 
 namespace knhk::faults {
 namespace {
+
+std::string prob(double p) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", p);
+  return buf;
+}
 
 std::string ref(const NodeRef& r) {
   return r.any ? "*" : std::to_string(r.id);
@@ -111,10 +118,10 @@ std::string describe(const FaultSpec& f) {
       return "delay " + ref(d.from) + "->" + ref(d.to) + " +" + to_string(d.extra);
     }
     std::string operator()(const DropFault& d) const {
-      return "drop " + ref(d.from) + "->" + ref(d.to) + " p=" + std::to_string(d.probability);
+      return "drop " + ref(d.from) + "->" + ref(d.to) + " p=" + prob(d.probability);
     }
     std::string operator()(const DuplicateFault& d) const {
-      return "duplicate " + ref(d.from) + "->" + ref(d.to) + " p=" + std::to_string(d.probability);
+      return "duplicate " + ref(d.from) + "->" + ref(d.to) + " p=" + prob(d.probability);
     }
     std::string operator()(const CrashFault& c) const { return "crash " + std::to_string(c.node); }
     std::string operator()(const RestartFault& r) const {

@@ -161,7 +161,8 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   if (r.aborted_at)
     r.expectations.push_back(
         {"event_budget", false,
-         "run stopped at " + format_duration(*r.aborted_at - Time{}) + " after " +
+         "run stopped at " +
+             format_duration(Duration::millis_((*r.aborted_at - Time{}).ns / 1000000)) + " after " +
              std::to_string(r.trace_events) +
              " events (a message storm?); the checks below cover only the run until then"});
   r.expectations.push_back(judge_safety(r));
