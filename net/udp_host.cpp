@@ -65,6 +65,13 @@ void UdpHost::start() {
   socket_.set_option(asio::socket_base::send_buffer_size(kSocketBufferBytes), ignored);
   socket_.bind(bind_to);
   socket_.non_blocking(true);
+  // A fragmented message arrives as a burst; the kernel caps the buffer at
+  // net.core.rmem_max, and a message larger than the buffer cannot get through.
+  asio::socket_base::receive_buffer_size granted;
+  socket_.get_option(granted);
+  if (static_cast<std::size_t>(granted.value()) < 2 * kMaxDatagramBytes)
+    spdlog::warn("node {}: UDP receive buffer only {} bytes (raise net.core.rmem_max)",
+                 config_.id.value, granted.value());
   const DurableStore* recovered = &memory_store_;
   if (config_.data_dir) {
     store_ = std::make_unique<FileStore>(*config_.data_dir, config_.fsync);
@@ -236,6 +243,7 @@ void UdpHost::send_message(Principal to, const Message& m, std::span<const std::
     ep = it->second;
   }
   std::vector<Bytes> datagrams;
+  if (encoded.size() > kMaxNetMessageBytes) return wire_.drops().add(DropReason::oversized);
   if (!wire_.seal(to, message_id, encoded, datagrams))
     return wire_.drops().add(DropReason::unknown_destination);
   metrics_.message_sent(type_name(m), datagrams.size());
