@@ -56,6 +56,7 @@ void PbftReplica::check_stable(Seq n) {
     if (cert.size() < config_.quorum) continue;
     if (n > last_executed_) {
       // The others are ahead of us. If our log cannot take us there, fetch the state.
+      proven_stable_ = std::max(proven_stable_, n);
       auto next = log_.find(last_executed_.next());
       if (next == log_.end() || !next->second.committed) request_state();
       return;

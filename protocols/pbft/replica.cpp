@@ -149,7 +149,7 @@ void PbftReplica::update_request_timer() {
 // ---- primary: batching and PRE-PREPARE ----
 
 void PbftReplica::propose_batches(bool flush) {
-  if (!active_ || !is_primary()) return;
+  if (!active_ || !is_primary() || last_executed_ < proven_stable_) return;
   while (next_seq_ <= high_watermark()) {
     Batch batch;
     while (queue_head_ < queue_.size() && batch.size() < config_.batch_size) {

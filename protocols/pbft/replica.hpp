@@ -164,6 +164,9 @@ class PbftReplica final : public Replica {
   Seq last_executed_;  // == sm_->last_position(): null requests execute as empty batches
   Seq next_seq_{1};    // primary: the next sequence number to assign
   Seq highest_seen_;   // highest sequence number in any authenticated message
+  // Highest stable checkpoint a quorum proved to us. While we have not executed that far,
+  // a primary does not propose: its pending requests may already be executed there.
+  Seq proven_stable_;
 
   // Checkpoints: own snapshots at checkpoint sequence numbers, and received messages.
   std::map<Seq, smr::Snapshot> checkpoint_snapshots_;

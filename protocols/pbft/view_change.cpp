@@ -274,7 +274,10 @@ void PbftReplica::enter_view(View v, const NewView& nv) {
 void PbftReplica::adopt_new_view_checkpoint(const NewView& nv) {
   auto o = compute_o_set(nv.view, nv.replica, nv.view_changes, drop_prepared());
   if (o.min_s <= low_) return;
-  if (o.min_s > last_executed_) return request_state();
+  if (o.min_s > last_executed_) {
+    proven_stable_ = std::max(proven_stable_, o.min_s);
+    return request_state();
+  }
   for (const auto& c : *o.min_s_certificate) checkpoint_log_[o.min_s][c.replica] = c;
   check_stable(o.min_s);
 }
