@@ -512,3 +512,46 @@ TEST_CASE("bug variants for the checkers are wired (test builds only)") {
   }
 }
 #endif
+
+TEST_CASE("batching: partial batch after batch_timeout, empty blocks only to close a chain") {
+  ChainBuilder c(4);
+  ReplicaSetup s{c.params(), NodeId(0), c.signer(NodeId(0)), c.verifier()};
+  s.params.batch_size = 4;
+  RecordingHost host(make_replica(s));  // 4 views per leader: node 0 leads views 1..3
+  host.start();
+  // Idle: the leader of view 1 holds the genesis QC but proposes nothing, arms nothing.
+  CHECK(sent<Proposal>(host.all()).empty());
+  CHECK_FALSE(host.timer_armed(kViewTimer));
+
+  auto& waiting = host.client_request(c.request(1));
+  CHECK(sent<Proposal>(waiting).empty());  // 1 of 4: wait for batch_timeout
+  REQUIRE(host.timer_armed(kBatchTimer));
+  auto& fired = host.fire(kBatchTimer);
+  auto p1 = sent<Proposal>(fired);
+  REQUIRE(p1.size() == 1);
+  CHECK(p1[0].block.batch.size() == 1);
+
+  // QC for b1: b2 is empty (the request is in flight in b1) but needed for the chain.
+  auto vote_all = [&](const Block& b) {
+    std::vector<Proposal> out;
+    for (std::uint32_t v : {1u, 2u})
+      for (const auto& p :
+           sent<Proposal>(host.deliver(NodeId(v), hotstuff::Message(c.vote(b, NodeId(v))))))
+        out.push_back(p);
+    return out;
+  };
+  auto p2 = vote_all(p1[0].block);
+  REQUIRE(p2.size() == 1);
+  CHECK(p2[0].block.view == View(2));
+  CHECK(p2[0].block.batch.empty());
+  auto p3 = vote_all(p2[0].block);
+  REQUIRE(p3.size() == 1);
+  CHECK(p3[0].block.batch.empty());
+  // View 4 is node 1's: it proposes b4 with QC(b3), which commits b1 here.
+  Block b4 = c.block(p3[0].block, View(4));
+  b4.proposer = NodeId(1);
+  auto& fx = host.deliver(NodeId(1), hotstuff::Message(c.proposal_by(b4, NodeId(1))));
+  REQUIRE(effects_of<CommitEffect>(fx).size() == 1);
+  // Nothing pending any more: the view timer stops, nobody spins.
+  CHECK_FALSE(host.timer_armed(kViewTimer));
+}
