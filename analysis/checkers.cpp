@@ -249,6 +249,9 @@ std::string describe(const Violation& v) {
   std::string s = v.check + ": " + v.message;
   if (!v.nodes.empty() && v.message.find(" by [") == std::string::npos)
     s += " (nodes " + node_list(v.nodes) + ")";
+  // Where to look in the trace: the event at this time shows the violation.
+  if (v.check != "liveness" && v.check != "liveness_not_shown")
+    s += "; see the trace at time_ns " + std::to_string(v.time.ns);
   return s;
 }
 
