@@ -27,11 +27,13 @@ void PbftReplica::on_checkpoint(NodeId from, const Checkpoint& m) {
   if (m.seq.value == 0 || m.seq.value % config_.checkpoint_interval != 0)
     return reject("bad_checkpoint_seq", m.seq.value);
   if (m.seq <= low_) {
-    // The sender has not seen our stable checkpoint yet (it retransmits its own): answer
-    // with ours, so that lost checkpoint messages do not keep its window closed.
-    if (m.seq == low_) {
-      for (const auto& c : stable_certificate_)
-        if (c.replica == id_) send(from, make_message(pbft::Message{c}));
+    // The sender has not seen our stable checkpoint (it retransmits its own): answer with
+    // the certificate, as a state-transfer response so that the answer is never answered.
+    if (low_.value > 0) {
+      StateResponse resp;
+      resp.checkpoint = CheckpointTransfer{low_, stable_hash_, stable_certificate_, {}};
+      resp.replica = id_;
+      send(from, signed_message(std::move(resp)));
     }
     return reject("old_checkpoint", m.seq.value);
   }

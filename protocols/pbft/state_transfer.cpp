@@ -79,7 +79,11 @@ bool PbftReplica::install_transferred_checkpoint(const CheckpointTransfer& c) {
     mark_stable(c.seq, c.state_hash, c.certificate);
     return true;
   }
-  if (c.snapshot.empty()) return true;  // the responder thought we were further along
+  proven_stable_ = std::max(proven_stable_, c.seq);
+  if (c.snapshot.empty()) {
+    request_state();  // proof that we are behind, without the state: ask for it
+    return true;
+  }
   auto snap = smr::decode_snapshot(c.snapshot);
   if (!snap || snap->position != c.seq || snap->state_hash != c.state_hash) return false;
   if (!sm_->install_snapshot(*snap, *out_)) return false;

@@ -125,3 +125,28 @@ TEST_CASE("state transfer: a replica behind a stable checkpoint catches up, veri
     REQUIRE(rejected(fresh, "bad_state_transfer") == 1);
   }
 }
+
+TEST_CASE(
+    "an old checkpoint is answered with the certificate, never with a checkpoint (no storm)") {
+  Keys k;
+  RecordingHost h = backup_with_executed(k, 4);
+  Digest hash4 = sent<Checkpoint>(h.all()).at(0).state_hash;
+  h.deliver(NodeId(0), pbft::Message{checkpoint_from(k, 0, Seq(4), hash4)});
+  h.deliver(NodeId(2), pbft::Message{checkpoint_from(k, 2, Seq(4), hash4)});
+  // Replica 3 retransmits its checkpoint for 4 (ours is stable already).
+  auto& e = h.deliver(NodeId(3), pbft::Message{checkpoint_from(k, 3, Seq(4), hash4)});
+  REQUIRE(sent<Checkpoint>(e).empty());
+  auto answers = sent<StateResponse>(e);
+  REQUIRE(answers.size() == 1);
+  REQUIRE(answers[0].checkpoint.has_value());
+  REQUIRE(answers[0].checkpoint->certificate.size() == 3);
+  REQUIRE(answers[0].checkpoint->snapshot.empty());
+
+  // The lagging replica 3 uses it to make its own checkpoint stable.
+  RecordingHost lag(make(small_params(), 3, k));
+  lag.start();
+  for (std::uint64_t n = 1; n <= 4; ++n)
+    drive_commit(lag, k, 3, 4, View(0), Seq(n), {request(k, 1, n, "put k" + std::to_string(n))});
+  REQUIRE_FALSE(has_trace(lag.all(), "checkpoint_stable"));
+  REQUIRE(has_trace(lag.deliver(NodeId(1), pbft::Message{answers[0]}), "checkpoint_stable"));
+}
