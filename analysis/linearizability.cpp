@@ -165,6 +165,7 @@ bool WglSearch::try_linearize(std::size_t op, ValueId next_state, bool as_noop) 
 // worse than later: it leaves the state alone, and every op that returned before its
 // invocation is already linearized (else the scan would have stopped at that return).
 // So its frame is final: backtracking over it need not try other ops in its place.
+// Not so from the unknown state kAny, which a read narrows down: there order matters.
 bool pure_observation(const PartitionOp& op) {
   const auto& s = op.step;
   if (op.optional()) return false;
@@ -183,7 +184,7 @@ bool WglSearch::backtrack(std::size_t& entry, SearchResult& result) {
     state_ = top.prev_state;
     unlift(top.op);
     if (!ops_[top.op].optional()) ++required_left_;
-    if (pure_observation(ops_[top.op])) continue;
+    if (pure_observation(ops_[top.op]) && top.prev_state != kAny) continue;
     // The second alternative of an optional op: it never took effect.
     if (!top.as_noop && ops_[top.op].optional() && try_linearize(top.op, state_, true)) {
       entry = next_[0];
@@ -209,7 +210,7 @@ SearchResult WglSearch::run(std::uint64_t max_steps) {
       auto next_state = ops_[op].step.apply(state_);
       if (next_state && try_linearize(op, *next_state, false)) {
         entry = next_[0];
-      } else if (next_state && pure_observation(ops_[op])) {
+      } else if (next_state && pure_observation(ops_[op]) && state_ != kAny) {
         must_backtrack = true;  // (S + op, state) already failed, so (S, state) fails too
       } else if (ops_[op].optional() && try_linearize(op, state_, true)) {
         entry = next_[0];
@@ -270,26 +271,40 @@ struct StepBudget {
   }
 };
 
-// The ops completing last before `until` (at least `count` of them), plus relaxed copies
-// of earlier ops still in flight when the first of them was invoked. Checked from an
-// unknown state, such a window failing means the history fails whatever came before.
-std::vector<PartitionOp> window_before(const std::vector<PartitionOp>& ops, std::size_t count) {
+// A window of a key's history around the failure: the `count` ops invoked by `until` that
+// complete last keep their results; ops overlapping them in time are kept relaxed; all
+// others are dropped. Ops entirely after the kept ones cannot be ordered before them, and
+// ops entirely before them only decide the starting value, which the search leaves
+// unknown (kAny) when any was dropped. So a failing window is a genuine violation.
+struct Window {
+  std::vector<PartitionOp> ops;
+  ValueId initial = kAbsent;
+};
+Window window_around(const std::vector<PartitionOp>& all, std::int64_t until, std::size_t count) {
   std::vector<std::int64_t> completes;
-  for (const auto& op : ops) completes.push_back(op.complete);
+  for (const auto& op : all)
+    if (op.invoke <= until) completes.push_back(op.complete);
   std::sort(completes.begin(), completes.end(), std::greater<>());
   std::int64_t start = completes[std::min(count, completes.size()) - 1];
-  std::int64_t first_invoke = kInfinity;
-  for (const auto& op : ops)
-    if (op.complete >= start) first_invoke = std::min(first_invoke, op.invoke);
-  std::vector<PartitionOp> window;
-  for (auto op : ops) {
-    if (op.complete < start) {
-      if (op.complete < first_invoke) continue;
-      relax(op);
+  std::int64_t lo = kInfinity, hi = until;
+  for (const auto& op : all)
+    if (op.invoke <= until && op.complete >= start) {
+      lo = std::min(lo, op.invoke);
+      if (!op.optional()) hi = std::max(hi, op.complete);
     }
-    window.push_back(op);
+  Window w;
+  for (auto op : all) {
+    bool kept = op.invoke <= until && op.complete >= start;
+    if (!kept && op.complete >= lo && op.invoke <= hi) {
+      relax(op);
+      kept = true;
+    }
+    if (kept)
+      w.ops.push_back(op);
+    else if (op.complete < lo)
+      w.initial = kAny;
   }
-  return window;
+  return w;
 }
 
 // Relaxes chunks of ops (halving the chunk size, as delta debugging does) while the
@@ -367,20 +382,18 @@ std::string explain(const KvHistory& history, const LinearizabilityViolation& v)
 LinearizabilityViolation explain_violation(const KvHistory& history, const Partition& part,
                                            const SearchResult& found,
                                            const LinearizabilityOptions& options) {
-  // Ops invoked after the latest failing return never took part in the failure.
-  std::vector<PartitionOp> ops;
-  for (const auto& op : part.ops)
-    if (op.invoke <= found.latest_failure) ops.push_back(op);
+  std::vector<PartitionOp> ops = part.ops;
   ValueId initial = kAbsent;
   LinearizabilityViolation v;
   if (options.minimize) {
     StepBudget budget{2 * options.max_steps_per_key};
-    // Smallest window (growing 4x) that fails from any state, else the whole prefix.
-    for (std::size_t count = 8; count < ops.size(); count *= 4) {
-      auto window = window_before(ops, count);
-      if (budget.violates(window, kAny)) {
-        ops = std::move(window);
-        initial = kAny;
+    // The smallest window (growing 4x) around the failure that fails on its own.
+    for (std::size_t count = std::max<std::size_t>(1, options.first_window_ops); count < ops.size();
+         count *= 4) {
+      auto window = window_around(part.ops, found.latest_failure, count);
+      if (window.ops.size() < ops.size() && budget.violates(window.ops, window.initial)) {
+        ops = std::move(window.ops);
+        initial = window.initial;
         break;
       }
     }

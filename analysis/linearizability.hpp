@@ -61,6 +61,8 @@ struct LinearizabilityOptions {
   std::uint64_t max_steps_per_key = 20'000'000;
   // Shrink a violation to a small explanation (costs a number of re-checks of that key).
   bool minimize = true;
+  // Size of the first window tried by the explanation (then 4x, 16x, ...).
+  std::size_t first_window_ops = 8;
 };
 
 struct LinearizabilityReport {

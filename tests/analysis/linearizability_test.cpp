@@ -4,7 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <set>
 
+#include "analysis/kv_model.hpp"
 #include "analysis/linearizability.hpp"
 #include "protocols/smr/application.hpp"
 #include "protocols/smr/kv.hpp"
@@ -278,5 +280,131 @@ TEST_CASE("linearizability: a wrong read in a history without overlap is always 
     RC_ASSERT(report.verdict == Verdict::not_linearizable);
     const auto& ops = report.violation->operations;
     RC_ASSERT(std::find(ops.begin(), ops.end(), victim) != ops.end());
+  });
+}
+
+namespace {
+
+// An independent brute-force oracle: tries every order (and every subset of pending ops)
+// that respects real time, applying the kv spec directly.
+struct Oracle {
+  const KvHistory& h;
+  std::vector<bool> known;  // result must match; otherwise the op is optional
+  std::vector<bool> done = std::vector<bool>(h.size(), false);
+  std::set<std::pair<std::vector<bool>, std::optional<Bytes>>> failed;  // memo of dead ends
+
+  bool result_matches(const KvHistoryOp& o, bool must_match, std::optional<Bytes>& state) const {
+    auto op = *kv::decode_op(o.operation);
+    kv::Result r;
+    auto next = state;
+    switch (op.kind) {
+      case kv::OpKind::put:
+        r = {kv::Status::ok, {}, {}};
+        next = op.value;
+        break;
+      case kv::OpKind::get:
+        r = state ? kv::Result{kv::Status::value, state, {}}
+                  : kv::Result{kv::Status::not_found, {}, {}};
+        break;
+      case kv::OpKind::cas:
+        if (state == op.expected) {
+          r = {kv::Status::ok, {}, {}};
+          next = op.value;
+        } else {
+          r = {kv::Status::cas_failed, state, {}};
+        }
+    }
+    if (must_match && kv::encode_result(r) != o.result) return false;
+    state = next;
+    return true;
+  }
+
+  bool search(std::optional<Bytes> state) {
+    bool all_required_done = true;
+    for (std::size_t i = 0; i < h.size(); ++i) all_required_done &= done[i] || !known[i];
+    if (all_required_done) return true;
+    if (failed.count({done, state})) return false;
+    for (std::size_t i = 0; i < h.size(); ++i) {
+      if (done[i]) continue;
+      bool blocked = false;  // some unfinished op returned before i was invoked
+      for (std::size_t j = 0; j < h.size(); ++j)
+        blocked |= !done[j] && j != i && h[j].complete && *h[j].complete < h[i].invoke;
+      if (blocked) continue;
+      auto next = state;
+      done[i] = true;
+      if (result_matches(h[i], known[i], next) && search(next)) return true;
+      if (!known[i] && search(state)) return true;  // the optional op never happened
+      done[i] = false;
+    }
+    failed.insert({done, state});
+    return false;
+  }
+};
+
+kv::Result random_result(const kv::Op& op, const std::vector<Bytes>& values) {
+  auto some = [&] { return *rc::gen::elementOf(values); };
+  switch (op.kind) {
+    case kv::OpKind::put:
+      return {kv::Status::ok, {}, {}};
+    case kv::OpKind::get:
+      if (*rc::gen::inRange(0, 4) == 0) return {kv::Status::not_found, {}, {}};
+      return {kv::Status::value, some(), {}};
+    case kv::OpKind::cas:
+      if (*rc::gen::arbitrary<bool>()) return {kv::Status::ok, {}, {}};
+      if (*rc::gen::inRange(0, 4) == 0) return {kv::Status::cas_failed, std::nullopt, {}};
+      return {kv::Status::cas_failed, some(), {}};
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("linearizability: agrees with a brute-force oracle on small histories") {
+  rc::prop("same verdict as trying every order", [] {
+    const std::vector<Bytes> values{val("a"), val("b"), val("c")};
+    auto n = *rc::gen::inRange(1, 14);
+    KvHistory h;
+    for (int i = 0; i < n; ++i) {
+      auto key = kv::Key::index(0);
+      kv::Op op{*rc::gen::element(kv::OpKind::put, kv::OpKind::get, kv::OpKind::cas), key,
+                std::nullopt, *rc::gen::elementOf(values)};
+      if (op.kind == kv::OpKind::cas && *rc::gen::inRange(0, 4) != 0)
+        op.expected = *rc::gen::elementOf(values);
+      if (op.kind == kv::OpKind::get) op.value.clear();
+      auto invoke = *rc::gen::inRange<std::int64_t>(0, 3 * n);
+      KvHistoryOp hop{ClientId(static_cast<std::uint32_t>(i)),
+                      Time{invoke},
+                      std::nullopt,
+                      kv::encode_op(op),
+                      {}};
+      if (*rc::gen::inRange(0, 6) != 0) {
+        hop.complete = Time{invoke + *rc::gen::inRange<std::int64_t>(0, 10)};
+        hop.result = kv::encode_result(random_result(op, values));
+      }
+      h.push_back(hop);
+    }
+    std::vector<bool> completed;
+    for (const auto& o : h) completed.push_back(o.complete.has_value());
+    Oracle oracle{h, completed};
+    bool expected = oracle.search(std::nullopt);
+    LinearizabilityOptions options;
+    options.first_window_ops = *rc::gen::element<std::size_t>(1, 2, 8);
+    auto report = check_kv_linearizability(h, options);
+    RC_TAG(expected ? "linearizable" : "not linearizable");
+    for (const auto& o : h)
+      RC_LOG() << o.invoke.ns << ".." << (o.complete ? std::to_string(o.complete->ns) : "pending")
+               << " " << describe_kv_op(o.operation, o.complete.has_value(), o.result) << "\n";
+    RC_ASSERT((report.verdict == Verdict::linearizable) == expected);
+    if (!expected) {
+      // The explanation's operations still fail with every other op's result forgotten
+      // (optional, but within its interval).
+      std::vector<bool> in_core(h.size(), false);
+      for (auto i : report.violation->operations) in_core[i] = true;
+      RC_ASSERT(!report.violation->operations.empty());
+      RC_LOG() << report.violation->explanation;
+      RC_CLASSIFY(report.violation->from_unknown_state, "explained by a window");
+      Oracle again{h, in_core};
+      RC_ASSERT(!again.search(std::nullopt));
+    }
   });
 }
