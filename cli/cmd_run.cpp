@@ -1,5 +1,7 @@
 // `knhk run FILE`: replays a scenario and judges its expectations (exit 0 pass, 1 fail,
 // 2 invalid scenario or command line).
+#include <charconv>
+#include <cstdint>
 #include <fstream>
 
 #include "cli/commands.hpp"
@@ -12,10 +14,18 @@ namespace po = boost::program_options;
 namespace knhk::cli {
 namespace {
 
+// Digits only: program_options would accept "-5" for an unsigned and wrap it around.
+std::optional<std::uint64_t> parse_seed(const std::string& text) {
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
 int run_command(const std::vector<std::string>& args, CommandIo io) {
   po::options_description options("options");
   options.add_options()("file", po::value<std::string>()->required(), "scenario YAML file")(
-      "seed", po::value<std::uint64_t>(), "seed (overrides the scenario's `seed`)")(
+      "seed", po::value<std::string>(), "seed (overrides the scenario's `seed`)")(
       "trace", po::value<std::string>(), "write every event as JSON lines to this file")(
       "report", po::value<std::string>(), "write the metrics as JSON to this file")(
       "json", po::bool_switch(), "print the summary as one JSON object")(
@@ -29,6 +39,15 @@ int run_command(const std::vector<std::string>& args, CommandIo io) {
                                 args, options, positional, vm, io))
     return *code;
   const std::string file = vm["file"].as<std::string>();
+  scenarios::RunOptions run;
+  if (vm.count("seed")) {
+    run.seed = parse_seed(vm["seed"].as<std::string>());
+    if (!run.seed) {
+      io.err << "knhk run: --seed must be an integer in 0.." << UINT64_MAX << ", got `"
+             << vm["seed"].as<std::string>() << "`\n";
+      return kExitUsage;
+    }
+  }
   scenarios::Scenario scenario;
   try {
     scenario = scenarios::load_scenario_file(file);
@@ -36,8 +55,6 @@ int run_command(const std::vector<std::string>& args, CommandIo io) {
     io.err << e.what() << "\n";
     return kExitUsage;
   }
-  scenarios::RunOptions run;
-  if (vm.count("seed")) run.seed = vm["seed"].as<std::uint64_t>();
   std::ofstream trace;
   if (vm.count("trace")) {
     trace.open(vm["trace"].as<std::string>(), std::ios::binary | std::ios::trunc);

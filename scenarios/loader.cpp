@@ -20,7 +20,11 @@ YAML::Node parse_single_document(const std::string& text, const Source& src) {
   try {
     docs = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
-    src.fail(e.mark, "not valid YAML: " + e.msg);
+    // A bare * starts a YAML alias; in a scenario it almost always meant "every node".
+    std::string hint = e.msg.find("alias not found after *") != std::string::npos
+                           ? " (write '*' in quotes for every node)"
+                           : "";
+    src.fail(e.mark, "not valid YAML: " + e.msg + hint);
   }
   if (docs.size() > 1)
     src.fail(docs[1].Mark(), "expected one YAML document, found " + std::to_string(docs.size()));

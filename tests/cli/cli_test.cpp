@@ -61,6 +61,10 @@ TEST_CASE("no command, unknown command and unknown flag exit 2 with usage on std
   CHECK(flag.code == 2);
   CHECK(flag.err.find("knhk run: unrecognised option '--frobnicate'") == 0);
   CHECK(flag.err.find("usage: knhk run FILE") != std::string::npos);
+  auto negative = run_knhk({"run", "x.yaml", "--seed=-5"});
+  CHECK(negative.code == 2);
+  CHECK(negative.err ==
+        "knhk run: --seed must be an integer in 0..18446744073709551615, got `-5`\n");
   auto missing = run_knhk({"run"});
   CHECK(missing.code == 2);
   CHECK(missing.err.find("knhk run: the option '--file' is required") == 0);

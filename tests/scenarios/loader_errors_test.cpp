@@ -147,6 +147,9 @@ TEST_CASE("other out-of-range and inconsistent values", "[scenarios][errors]") {
         "s.yaml:5:34: `faults[0].partition`: node 1 is in two groups");
   CHECK(error_of(std::string(kHeader) + "expect: {liveness: true}\n") ==
         "s.yaml:4:20: `expect.liveness` must be `false` or `{within: DURATION}`, got `true`");
+  CHECK(error_of(std::string(kHeader) + "network:\n  links: [{from: 0, to: *}]\n") ==
+        "s.yaml:5:26: not valid YAML: alias not found after * (write '*' in quotes for every "
+        "node)");
   CHECK(error_of(std::string(kHeader) + "---\nname: u\n") ==
         "s.yaml:5:1: expected one YAML document, found 2");
 }
