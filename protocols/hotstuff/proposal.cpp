@@ -71,9 +71,10 @@ void HotStuffReplica::accept_proposal(NodeId from, const Proposal& p) {
   if (b_new.view <= exec_view_ || tree_.contains(p.block_hash)) return;
   if (!ancestry_complete(from, p)) return;
   const BlockEntry* parent = tree_.find(b_new.parent);
-  if (b_new.height != parent->block->height.next()) {
+  if (b_new.height != parent->block->height.next() || !(parent->block->view < b_new.view)) {
     reject("bad_height", b_new.view);
-    evidence(p.sender, EvidenceEffect::Kind::protocol_violation, "block height is not parent+1");
+    evidence(p.sender, EvidenceEffect::Kind::protocol_violation,
+             "block height or view does not follow its parent");
     return;
   }
   Digest missing;
