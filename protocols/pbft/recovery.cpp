@@ -66,48 +66,13 @@ void PbftReplica::recover(const DurableStore& store) {
   if (!report.ok) out_->trace("recovery_error", view_, 0, report.error);
   last_executed_ = sm_->last_position();
   try {
-    if (auto it = store.find(kCheckpointKey); it != store.end()) {
-      Reader r(it->second);
-      auto cp = decode_checkpoint_transfer(r);
-      auto snap = smr::decode_snapshot(cp.snapshot);
-      if (snap && snap->state_hash == cp.state_hash && snap->position == cp.seq) {
-        if (cp.seq > last_executed_ && sm_->install_snapshot(*snap, *out_)) last_executed_ = cp.seq;
-        if (cp.seq <= last_executed_) {
-          low_ = cp.seq;
-          stable_hash_ = cp.state_hash;
-          stable_certificate_ = cp.certificate;
-          checkpoint_snapshots_.clear();
-          checkpoint_snapshots_[low_] = *snap;
-        }
-      }
-    }
+    recover_stable_checkpoint(store);
     if (auto it = store.find(kViewKey); it != store.end()) {
       Reader r(it->second);
       view_ = get_id<View>(r);
       active_ = r.boolean();
     }
-    for (auto it = store.lower_bound(kLogPrefix);
-         it != store.end() && it->first.rfind(kLogPrefix, 0) == 0; ++it) {
-      Reader r(it->second);
-      PrePrepare pp = decode_pre_prepare(r);
-      std::optional<PreparedCertificate> prepared;
-      if (r.boolean()) prepared = decode_prepared_certificate(r);
-      if (pp.seq <= low_) continue;
-      Slot& slot = log_[pp.seq];
-      slot.prepared = prepared;
-      next_seq_ = std::max(next_seq_, pp.seq.next());
-      if (pp.view != view_) continue;
-      slot.pre_prepare = pp;
-      slot.batch = std::make_shared<const Batch>(pp.batch);
-      slot.executed = slot.committed = pp.seq <= last_executed_;
-      if (!is_primary()) {
-        // We sent this PREPARE before the crash; re-create it (same content, same signer).
-        Prepare own{pp.view, pp.seq, pp.digest, id_, {}};
-        sign(own, *signer_);
-        slot.prepares[id_] = own;
-        slot.prepare_sent = true;
-      }
-    }
+    recover_log(store);
   } catch (const DecodeError& e) {
     out_->trace("recovery_error", view_, 0, e.what());
   }
@@ -122,6 +87,50 @@ void PbftReplica::recover(const DurableStore& store) {
     broadcast(make_message(pbft::Message{vc}));
     out_->set_timer(kViewChangeTimer, current_timeout());
     request_timer_armed_ = true;
+  }
+}
+
+void PbftReplica::recover_stable_checkpoint(const DurableStore& store) {
+  auto it = store.find(kCheckpointKey);
+  if (it == store.end()) return;
+  Reader r(it->second);
+  auto cp = decode_checkpoint_transfer(r);
+  auto snap = smr::decode_snapshot(cp.snapshot);
+  if (!snap || snap->state_hash != cp.state_hash || snap->position != cp.seq) return;
+  if (cp.seq > last_executed_ && sm_->install_snapshot(*snap, *out_)) last_executed_ = cp.seq;
+  if (cp.seq > last_executed_) return;
+  low_ = cp.seq;
+  stable_hash_ = cp.state_hash;
+  stable_certificate_ = cp.certificate;
+  checkpoint_snapshots_.clear();
+  checkpoint_snapshots_[low_] = *snap;
+}
+
+// Accepted pre-prepares of the current view come back as they were (with the PREPARE we
+// sent); prepared certificates of any view come back for later view changes.
+void PbftReplica::recover_log(const DurableStore& store) {
+  for (auto it = store.lower_bound(kLogPrefix);
+       it != store.end() && it->first.rfind(kLogPrefix, 0) == 0; ++it) {
+    Reader r(it->second);
+    PrePrepare pp = decode_pre_prepare(r);
+    std::optional<PreparedCertificate> prepared;
+    if (r.boolean()) prepared = decode_prepared_certificate(r);
+    if (pp.seq <= low_) continue;
+    Slot& slot = log_[pp.seq];
+    slot.prepared = prepared;
+    slot.executed = pp.seq <= last_executed_;
+    next_seq_ = std::max(next_seq_, pp.seq.next());
+    if (pp.view != view_) continue;
+    slot.pre_prepare = pp;
+    slot.batch = std::make_shared<const Batch>(pp.batch);
+    slot.committed = slot.executed;
+    if (!is_primary()) {
+      // We sent this PREPARE before the crash; re-create it (same content, same signer).
+      Prepare own{pp.view, pp.seq, pp.digest, id_, {}};
+      sign(own, *signer_);
+      slot.prepares[id_] = own;
+      slot.prepare_sent = true;
+    }
   }
 }
 

@@ -116,6 +116,8 @@ class PbftReplica final : public Replica {
   // ---- durable state (recovery.cpp) ----
   void on_start(const StartInput& in);
   void recover(const DurableStore& store);
+  void recover_stable_checkpoint(const DurableStore& store);
+  void recover_log(const DurableStore& store);
   void persist_view();
   void persist_slot(Seq n, const Slot& slot);
   void erase_slot(Seq n);
