@@ -267,12 +267,15 @@ void UdpHost::send_datagrams(const std::vector<Bytes>& datagrams, const udp::end
 void UdpHost::set_timer(TimerId id, Duration after) {
   TimerSlot& slot = timers_[id];
   if (!slot.timer) slot.timer = std::make_unique<asio::steady_timer>(io_);
-  std::uint64_t generation = ++slot.generation;  // re-arming replaces the earlier deadline
+  // Generations are unique across all timers, so a handler that was already queued when
+  // its timer was re-armed or cancelled can never pass for the new arming.
+  std::uint64_t generation = slot.generation = ++timer_generations_;
   slot.timer->expires_after(std::chrono::nanoseconds(std::max<std::int64_t>(after.ns, 0)));
   slot.timer->async_wait([this, id, generation](boost::system::error_code ec) {
     if (ec || stopped_) return;
     auto it = timers_.find(id);
     if (it == timers_.end() || it->second.generation != generation) return;
+    timers_.erase(it);  // fired: the table holds armed timers only
     step(TimerInput{id});
     flush();
   });
@@ -281,8 +284,7 @@ void UdpHost::set_timer(TimerId id, Duration after) {
 void UdpHost::cancel_timer(TimerId id) {
   auto it = timers_.find(id);
   if (it == timers_.end()) return;
-  ++it->second.generation;
-  it->second.timer->cancel();
+  timers_.erase(it);  // destroying the timer aborts its wait
 }
 
 void UdpHost::note_commit(const CommitEffect& c) {

@@ -89,7 +89,8 @@ class UdpHost {
   DurableStore memory_store_;  // used when there is no data directory
   std::map<NodeId, boost::asio::ip::udp::endpoint> peers_;
   std::map<ClientId, boost::asio::ip::udp::endpoint> clients_;  // learnt from their requests
-  std::map<TimerId, TimerSlot> timers_;
+  std::map<TimerId, TimerSlot> timers_;                         // armed timers only
+  std::uint64_t timer_generations_ = 0;
   Effects pending_;  // produced by steps since the last flush
   boost::asio::steady_timer housekeeping_timer_;
   NodeMetrics metrics_;
