@@ -1,6 +1,7 @@
 #include "scenarios/runner.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "faults/schedule.hpp"
 #include "scenarios/sim_config.hpp"
@@ -9,6 +10,13 @@
 
 namespace knhk::scenarios {
 namespace {
+
+// "161.470ms" (a measured latency is rarely a whole number of milliseconds).
+std::string millis_text(Duration d) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.3fms", d.millis());
+  return buf;
+}
 
 using analysis::Violation;
 
@@ -69,7 +77,7 @@ void judge_quantities(RunResult& r) {
                      const std::optional<Duration>& value) {
     if (!limit) return;
     out.push_back({name, value && *value <= *limit,
-                   (value ? format_duration(*value) : std::string("no completed request")) +
+                   (value ? millis_text(*value) : std::string("no completed request")) +
                        ", allowed ≤ " + format_duration(*limit)});
   };
   latency("latency_p50_max", e.latency_p50_max, m.latency_p50);
