@@ -108,3 +108,19 @@ TEST_CASE("real HotStuff nodes over UDP: commit, crash, restart, garbage",
           "[net][process][hotstuff]") {
   run_scenario(ProtocolKind::hotstuff, "hotstuff-processes");
 }
+
+TEST_CASE("real PBFT nodes over UDP: the primary is SIGKILLed, a view change follows",
+          "[net][process][pbft]") {
+  ProcessCluster c(ProtocolKind::pbft, 4, "pbft-primary-crash");
+  c.start_all();
+  REQUIRE(c.wait_ready({0, 1, 2, 3}, std::chrono::seconds(20)));
+  REQUIRE(c.run_load(200, 0).completed == 200);
+  c.kill_node(0);  // the primary of view 0
+  ClientReport after = c.run_load(300, 16);
+  INFO(after.summary() << "\nnode 1 log:\n" << tail(c.log(1)));
+  CHECK(after.completed == 300);
+  CHECK(c.wait_converged({1, 2, 3}, 1, std::chrono::seconds(20)));
+  auto s = c.state(1);
+  REQUIRE(s);
+  CHECK(s->view >= 1);
+}

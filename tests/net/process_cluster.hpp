@@ -34,6 +34,7 @@ struct NodeState {
   std::uint64_t position = 0;
   std::string state_hash;
   std::uint64_t dropped = 0;
+  std::uint64_t view = 0;
 };
 
 inline std::optional<NodeState> parse_state(const std::string& metrics) {
@@ -48,6 +49,7 @@ inline std::optional<NodeState> parse_state(const std::string& metrics) {
       s.state_hash = line.substr(h, line.find('"', h) - h);
       found = true;
     }
+    if (line.rfind("knhk_view ", 0) == 0) s.view = std::stoull(line.substr(10));
     if (line.rfind("knhk_datagrams_dropped_total{", 0) == 0)
       s.dropped += std::stoull(line.substr(line.rfind(' ') + 1));
   }
