@@ -99,7 +99,12 @@ void UdpHost::stop() {
   housekeeping_timer_.cancel();
   for (auto& [id, slot] : timers_) slot.timer->cancel();
   timers_.clear();
-  if (store_) store_->sync();
+  if (!store_) return;
+  try {
+    store_->sync();
+  } catch (const std::exception& e) {  // stop() also runs from the destructor: never throw
+    spdlog::error("node {}: final sync failed: {}", config_.id.value, e.what());
+  }
 }
 
 void UdpHost::receive() {
