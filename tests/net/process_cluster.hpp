@@ -84,6 +84,8 @@ class ProcessCluster {
 
   ~ProcessCluster() {
     for (std::uint32_t i = 0; i < pids_.size(); ++i) kill_node(i);
+    std::error_code ignored;
+    if (!std::getenv("KNHK_KEEP_TEST_DIRS")) std::filesystem::remove_all(dir_, ignored);
   }
 
   const ClusterFile& cluster() const { return cluster_; }
