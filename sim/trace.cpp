@@ -132,24 +132,62 @@ std::string Trace::to_json(const TraceEvent& e) {
 namespace {}  // namespace
 
 // Appends little-endian fields to the trace's pending bytes, hashing every full block.
+// Appends an event's fields as LEB128 varints to the trace's pending bytes.
 struct Trace::BinaryWriter {
   Trace& t;
-  void bytes(const void* data, std::size_t n) { t.append_binary(data, n); }
-  void u8(std::uint8_t v) { bytes(&v, 1); }
-  void u64(std::uint64_t v) {
-    std::uint8_t le[8];
-    for (int i = 0; i < 8; ++i) le[i] = static_cast<std::uint8_t>(v >> (8 * i));
-    bytes(le, 8);
+  std::uint8_t buf[256];
+  std::size_t n = 0;
+
+  void flush() {
+    t.append_binary(buf, n);
+    n = 0;
   }
-  void principal(Principal p) { u64((static_cast<std::uint64_t>(p.kind) << 32) | p.id); }
+  void u8(std::uint8_t v) {
+    if (n == sizeof buf) flush();
+    buf[n++] = v;
+  }
+  void varint(std::uint64_t v) {
+    if (n + 10 > sizeof buf) flush();
+    while (v >= 0x80) {
+      buf[n++] = static_cast<std::uint8_t>(v | 0x80);
+      v >>= 7;
+    }
+    buf[n++] = static_cast<std::uint8_t>(v);
+  }
+  void principal(Principal p) {
+    varint((static_cast<std::uint64_t>(p.id) << 1) | static_cast<std::uint64_t>(p.kind));
+  }
   void text(std::string_view s) {
-    u64(s.size());
-    bytes(s.data(), s.size());
+    varint(s.size());
+    flush();
+    t.append_binary(s.data(), s.size());
   }
 };
 
-// The same fields as the JSON line, in the same order: a presence bitmap, then each
-// present field at fixed width (texts length-prefixed). One encoding per event.
+// A small id per distinct type name, in order of first appearance (deterministic). The
+// first appearance also writes the name itself, so the digest covers the names. The
+// direct-mapped cache is keyed by address but only trusted after comparing content, so
+// a transient string reusing an address cannot get a wrong id.
+std::uint32_t Trace::type_id(std::string_view name, bool& is_new) {
+  is_new = false;
+  TypeSlot& slot = type_slots_[(reinterpret_cast<std::uintptr_t>(name.data()) >> 3) % 64];
+  if (slot.data == name.data() && slot.size == name.size() && slot.id < type_names_.size() &&
+      std::string_view(type_names_[slot.id]) == name)
+    return slot.id;
+  auto it = type_ids_.find(name);
+  if (it == type_ids_.end()) {
+    is_new = true;
+    const auto id = static_cast<std::uint32_t>(type_names_.size());
+    type_names_.emplace_back(name);
+    it = type_ids_.emplace(std::string(name), id).first;
+  }
+  slot = {name.data(), name.size(), it->second};
+  return it->second;
+}
+
+// The same fields as the JSON line, in the same order: time as the (zigzag) difference
+// to the previous event, kind, a presence bitmap, then each present field as a varint
+// (type names as ids, texts length-prefixed). One encoding per event.
 void Trace::encode_binary(const TraceEvent& e) {
   std::uint8_t present = 0;
   if (e.node) present |= 1;
@@ -161,18 +199,23 @@ void Trace::encode_binary(const TraceEvent& e) {
   if (!e.fault.empty()) present |= 64;
   if (!e.detail.empty()) present |= 128;
   BinaryWriter w{*this};
-  w.u64(static_cast<std::uint64_t>(e.time.ns));
+  const std::int64_t delta = e.time.ns - last_time_ns_;
+  last_time_ns_ = e.time.ns;
+  w.varint((static_cast<std::uint64_t>(delta) << 1) ^ static_cast<std::uint64_t>(delta >> 63));
   w.u8(static_cast<std::uint8_t>(e.kind));
   w.u8(present);
   if (e.node) w.principal(*e.node);
-  w.text(e.type);
+  bool new_type = false;
+  w.varint(type_id(e.type, new_type));
+  if (new_type) w.text(e.type);
   if (e.from) w.principal(*e.from);
   if (e.to) w.principal(*e.to);
-  if (e.view) w.u64(*e.view);
-  if (e.seq) w.u64(*e.seq);
-  if (e.size) w.u64(*e.size);
+  if (e.view) w.varint(*e.view);
+  if (e.seq) w.varint(*e.seq);
+  if (e.size) w.varint(*e.size);
   if (!e.fault.empty()) w.text(e.fault);
   if (!e.detail.empty()) w.text(e.detail);
+  w.flush();
 }
 
 void Trace::append_binary(const void* data, std::size_t n) {

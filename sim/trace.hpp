@@ -4,11 +4,13 @@
 // A running BLAKE2b digest covers every event whether or not a file is written, so a
 // run always has a fingerprint. To stay cheap the digest is taken over a compact
 // binary encoding of each event (the same fields, in the same order, as the JSON
-// line), buffered and hashed in blocks; the JSON text is formatted only when a sink
-// is attached. Same config + seed ⇒ same events ⇒ same digest and same file.
+// line, as varints with type names interned), buffered and hashed in blocks; the JSON text is
+// formatted only when a sink is attached. Same config + seed ⇒ same events ⇒ same digest and same
+// file.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -83,6 +85,7 @@ class Trace {
   void encode_binary(const TraceEvent& e);
   void append_binary(const void* data, std::size_t n);
   void hash_full_block();
+  std::uint32_t type_id(std::string_view name, bool& is_new);
 
   std::ostream* sink_ = nullptr;
   std::uint64_t events_ = 0;
@@ -93,6 +96,16 @@ class Trace {
   static constexpr std::size_t kBlockBytes = 1 << 16;
   std::vector<std::uint8_t> block_;
   std::size_t used_ = 0;
+  std::int64_t last_time_ns_ = 0;
+  // Interned type names (see type_id in trace.cpp).
+  struct TypeSlot {
+    const char* data = nullptr;
+    std::size_t size = 0;
+    std::uint32_t id = 0;
+  };
+  TypeSlot type_slots_[64];
+  std::vector<std::string> type_names_;
+  std::map<std::string, std::uint32_t, std::less<>> type_ids_;
   Digest chain_;
 };
 

@@ -244,3 +244,27 @@ TEST_CASE("simulation: a lost reply is recovered by client retransmission", "[si
   REQUIRE(op.retransmissions == 1);
   REQUIRE(op.result == Bytes{5});
 }
+
+TEST_CASE("trace: the digest covers type names, including transient and empty ones",
+          "[sim][trace]") {
+  auto digest_of = [](std::vector<std::string> types) {
+    Trace t;
+    for (const std::string& type : types)
+      t.record(TraceEvent(Time{}, TraceKind::protocol, {}, type));
+    return t.digest();
+  };
+  // Same names in the same order: same digest, whatever their addresses.
+  REQUIRE(digest_of({"", "a", "bb", "a", ""}) == digest_of({"", "a", "bb", "a", ""}));
+  REQUIRE(digest_of({"a", "b"}) != digest_of({"a", "c"}));
+  REQUIRE(digest_of({"a", "b", "a"}) != digest_of({"a", "b", "b"}));
+  // A transient string at a reused address must not inherit another name's id.
+  Trace t1, t2;
+  std::string reused = "first";
+  t1.record(TraceEvent(Time{}, TraceKind::protocol, {}, reused));
+  reused.replace(0, 5, "other");  // same buffer, other content
+  t1.record(TraceEvent(Time{}, TraceKind::protocol, {}, reused));
+  const std::string a = "first", b = "other";
+  t2.record(TraceEvent(Time{}, TraceKind::protocol, {}, a));
+  t2.record(TraceEvent(Time{}, TraceKind::protocol, {}, b));
+  REQUIRE(t1.digest() == t2.digest());
+}
