@@ -209,6 +209,16 @@ bool PbftReplica::batch_requests_valid(const Batch& batch) const {
   return true;
 }
 
+bool PbftReplica::batch_requests_fresh(const Batch& batch) const {
+  std::set<RequestKey> seen;
+  for (const auto& r : batch) {
+    RequestKey key{r.client, r.id};
+    if (!seen.insert(key).second || in_flight_.count(key)) return false;
+    if (sm_->already_executed(r.client, r.id)) return false;
+  }
+  return true;
+}
+
 void PbftReplica::on_pre_prepare(NodeId from, const PrePrepare& m) {
   note_seen(m.seq);
   const char* reason = nullptr;
@@ -233,6 +243,9 @@ void PbftReplica::on_pre_prepare(NodeId from, const PrePrepare& m) {
     reject("bad_request_signature", m.seq.value);
     return evidence(from, EvidenceEffect::Kind::protocol_violation, "forged client request");
   }
+  // A request may be assigned one sequence number only. What we executed or accepted
+  // elsewhere depends on our own progress, so this is no proof against the primary.
+  if (!batch_requests_fresh(m.batch)) return reject("duplicate_request", m.seq.value);
   accept_pre_prepare(m);
 }
 

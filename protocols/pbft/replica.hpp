@@ -71,6 +71,7 @@ class PbftReplica final : public Replica {
   void on_commit(NodeId from, const Commit& m);
   bool normal_case_filter(View v, Seq n, const char*& reason) const;
   bool batch_requests_valid(const Batch& batch) const;
+  bool batch_requests_fresh(const Batch& batch) const;
   void propose_batches(bool flush);
   void accept_pre_prepare(const PrePrepare& m);
   void check_prepared(Seq n);

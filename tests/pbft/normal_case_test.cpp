@@ -240,3 +240,23 @@ TEST_CASE("batching: a full batch goes at once, a partial one after the batch ti
   REQUIRE(partial[0].batch.size() == 1);
   REQUIRE(partial[0].seq == Seq(2));
 }
+
+TEST_CASE(
+    "a request gets one sequence number: a pre-prepare repeating an accepted one is refused") {
+  Keys k;
+  RecordingHost h(make(small_params(), 1, k));
+  h.start();
+  auto req = request(k, 1, 1);
+  REQUIRE(
+      sent<Prepare>(h.deliver(NodeId(0), pbft::Message{pre_prepare(k, View(0), Seq(1), {req}, 0)}))
+          .size() == 1);
+  auto& again = h.deliver(NodeId(0), pbft::Message{pre_prepare(k, View(0), Seq(2), {req}, 0)});
+  REQUIRE(sent<Prepare>(again).empty());
+  REQUIRE(rejected(h, "duplicate_request") == 1);
+  REQUIRE(effects<EvidenceEffect>(again).empty());  // depends on our progress: not a proof
+  auto twice = request(k, 2, 1);
+  REQUIRE(sent<Prepare>(h.deliver(NodeId(0), pbft::Message{pre_prepare(k, View(0), Seq(3),
+                                                                       {twice, twice}, 0)}))
+              .empty());
+  REQUIRE(rejected(h, "duplicate_request") == 2);
+}
