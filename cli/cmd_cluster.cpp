@@ -15,7 +15,7 @@ int cluster_command(const std::vector<std::string>& args, CommandIo io) {
   po::options_description opts("options");
   std::string action, protocol, dir;
   net::LocalClusterOptions o;
-  opts.add_options()("action", po::value(&action)->required(), "up | down")(
+  opts.add_options()("action", po::value(&action)->required(), "up | status | down")(
       "nodes", po::value(&o.nodes)->default_value(4), "number of replicas")(
       "protocol", po::value(&protocol)->default_value("pbft"), "pbft | hotstuff")(
       "base-port", po::value(&o.base_port)->default_value(7000), "node I uses UDP base-port + I")(
@@ -34,8 +34,9 @@ int cluster_command(const std::vector<std::string>& args, CommandIo io) {
   o.fsync = vm.count("no-fsync") == 0;
   try {
     if (action == "down") return net::local_cluster_down(o.dir, io.out);
+    if (action == "status") return net::local_cluster_status(o.dir, io.out);
     if (action != "up") {
-      io.err << "knhk cluster: unknown action '" << action << "' (up or down)\n";
+      io.err << "knhk cluster: unknown action '" << action << "' (up, status or down)\n";
       return kExitUsage;
     }
     if (protocol != "pbft" && protocol != "hotstuff") {

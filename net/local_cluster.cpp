@@ -5,8 +5,10 @@
 
 #include <chrono>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
+#include "net/metrics_server.hpp"
 #include "net/node_runner.hpp"
 
 namespace knhk::net {
@@ -67,6 +69,7 @@ int local_cluster_up(const LocalClusterOptions& o, std::ostream& out) {
     out << "keys and " << cluster.string() << " written\n";
   }
   ClusterFile c = load_cluster_file(cluster);
+  std::ofstream(o.dir / "metrics-base-port") << o.metrics_base_port << "\n";
   std::vector<pid_t> pids;
   for (std::uint32_t i = 0; i < c.nodes.size(); ++i) {
     if (fs::exists(pid_file(o.dir, i))) {
@@ -95,6 +98,38 @@ int local_cluster_up(const LocalClusterOptions& o, std::ostream& out) {
         << "/metrics\n";
   }
   return failed == 0 ? 0 : 1;
+}
+
+int local_cluster_status(const fs::path& dir, std::ostream& out) {
+  ClusterFile c = load_cluster_file(dir / "cluster.yaml");
+  std::uint16_t metrics_base = 9100;
+  std::ifstream(dir / "metrics-base-port") >> metrics_base;
+  for (std::uint32_t i = 0; i < c.nodes.size(); ++i) {
+    pid_t pid = 0;
+    std::ifstream(pid_file(dir, i)) >> pid;
+    out << "node " << i << ": ";
+    if (pid <= 0 || !alive(pid)) {
+      out << "not running\n";
+      continue;
+    }
+    std::string view = "?", position = "?", hash = "?";
+    try {
+      std::istringstream metrics(
+          http_get("127.0.0.1", static_cast<std::uint16_t>(metrics_base + i), "/metrics", 1000));
+      for (std::string line; std::getline(metrics, line);) {
+        if (line.rfind("knhk_view ", 0) == 0) view = line.substr(10);
+        if (line.rfind("knhk_committed_position ", 0) == 0) position = line.substr(24);
+        if (auto h = line.find("hash=\""); line.rfind("knhk_state_hash{", 0) == 0)
+          hash = line.substr(h + 6, 16);
+      }
+    } catch (const std::exception&) {
+      out << "pid " << pid << ", metrics not answering\n";
+      continue;
+    }
+    out << "pid " << pid << "  view " << view << "  committed " << position << "  state " << hash
+        << "...\n";
+  }
+  return 0;
 }
 
 int local_cluster_down(const fs::path& dir, std::ostream& out) {

@@ -49,6 +49,8 @@ struct LocalClusterOptions {
 // Starts the nodes as background processes (keys via keygen on first use; pid files,
 // logs and data directories under dir). Returns 0 when every node is running.
 int local_cluster_up(const LocalClusterOptions& o, std::ostream& out);
+// Prints each node's pid, view, committed position and state hash (from its metrics).
+int local_cluster_status(const std::filesystem::path& dir, std::ostream& out);
 // Stops the nodes listed by the pid files under dir (SIGTERM, then SIGKILL after 5 s).
 int local_cluster_down(const std::filesystem::path& dir, std::ostream& out);
 
