@@ -1,6 +1,7 @@
 // `knhk cluster up|down`: N local nodes as background processes, for trying it out.
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "cli/commands.hpp"
@@ -44,7 +45,10 @@ int cluster_command(const std::vector<std::string>& args, CommandIo io) {
       return kExitUsage;
     }
     o.protocol = protocol == "pbft" ? ProtocolKind::pbft : ProtocolKind::hotstuff;
-    o.knhk_binary = std::filesystem::read_symlink("/proc/self/exe");
+    // The nodes run this very binary (KNHK_BINARY overrides it, e.g. from a test binary).
+    const char* binary = std::getenv("KNHK_BINARY");
+    o.knhk_binary =
+        binary ? std::filesystem::path(binary) : std::filesystem::read_symlink("/proc/self/exe");
     return net::local_cluster_up(o, io.out);
   } catch (const std::exception& e) {
     io.err << "knhk cluster: " << e.what() << "\n";

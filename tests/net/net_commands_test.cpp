@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "cli/commands.hpp"
 #include "net/cluster_file.hpp"
@@ -70,4 +71,41 @@ TEST_CASE("real-node commands reject bad input with exit code 2", "[net][cli]") 
                   "--concurrency", "65"})
             .code == 2);  // only 64 client identities exist
   CHECK(knhk_cli({"cluster", "sideways"}).code == 2);
+}
+
+TEST_CASE("knhk cluster up, status and down manage local node processes", "[net][cli][process]") {
+  if (!std::getenv("KNHK_BINARY")) {
+    WARN("KNHK_BINARY not set (ctest sets it): using the knhk beside this binary");
+    static std::string path =
+        (std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path() / "cli" /
+         "knhk")
+            .string();
+    ::setenv("KNHK_BINARY", path.c_str(), 0);
+  }
+  auto dir = net::test::temp_dir("cluster-cli");
+  std::uint16_t base = net::test::free_udp_port();
+  std::uint16_t metrics = static_cast<std::uint16_t>(base + 100);
+  Run up =
+      knhk_cli({"cluster", "up", "--dir", dir.string(), "--protocol", "hotstuff", "--base-port",
+                std::to_string(base), "--metrics-base-port", std::to_string(metrics)});
+  INFO(up.out << up.err);
+  Run status{}, down{};
+  bool answered = false;
+  for (int k = 0; k < 100 && !answered; ++k) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    status = knhk_cli({"cluster", "status", "--dir", dir.string()});
+    answered = status.out.find("not answering") == std::string::npos;
+  }
+  down = knhk_cli({"cluster", "down", "--dir", dir.string()});
+  CHECK(up.code == 0);
+  CHECK_THAT(up.out, Catch::Contains("node 3: pid"));
+  INFO(status.out);
+  CHECK(answered);
+  CHECK_THAT(status.out, !Catch::Contains("not running"));
+  CHECK_THAT(status.out, Catch::Contains("node 3: pid") && Catch::Contains("committed 0"));
+  CHECK(down.code == 0);
+  CHECK_THAT(down.out, Catch::Contains("stopped"));
+  Run after = knhk_cli({"cluster", "status", "--dir", dir.string()});
+  CHECK_THAT(after.out, Catch::Contains("node 0: not running"));
+  std::filesystem::remove_all(dir);
 }
