@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "faults/schedule.hpp"
+#include "protocols/common/invariant.hpp"
 #include "scenarios/sim_config.hpp"
 #include "scenarios/units.hpp"
 #include "sim/simulation.hpp"
@@ -102,11 +103,19 @@ std::uint64_t event_budget(const Scenario& s, const RunOptions& o) {
 
 // Runs event by event so that a storm of events is cut off after a bounded amount of
 // work; the cut depends only on event counts, so it is deterministic too.
-std::optional<Time> run_within_budget(sim::Simulation& simulation, Time end, std::uint64_t budget) {
+// A replica whose internal invariant breaks (InvariantViolation) stops the run there: the
+// message is kept in `invariant` and reported as a failed expectation.
+std::optional<Time> run_within_budget(sim::Simulation& simulation, Time end, std::uint64_t budget,
+                                      std::optional<std::string>& invariant) {
   simulation.start();
   auto& scheduler = simulation.scheduler();
   while (scheduler.pending() > 0 && scheduler.next_time() <= end) {
-    simulation.step();
+    try {
+      simulation.step();
+    } catch (const InvariantViolation& e) {
+      invariant = std::string(e.what()) + " at " + format_duration(simulation.now() - Time{});
+      return simulation.now();
+    }
     if (simulation.trace().events() > budget) {
       simulation.run_until(simulation.now());  // brings the record's end up to date
       return simulation.now();
@@ -154,7 +163,8 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
                                faults::byzantine_factory(sim::default_replica_factory(), controls));
     if (options.trace) simulation.set_trace_sink(options.trace);
     faults::install_schedule(simulation, s.faults, controls);
-    r.aborted_at = run_within_budget(simulation, Time{} + s.duration, event_budget(s, options));
+    r.aborted_at = run_within_budget(simulation, Time{} + s.duration, event_budget(s, options),
+                                     r.invariant_violation);
     r.record = simulation.record();
     r.trace_digest = simulation.trace_digest();
     r.trace_events = simulation.trace().events();
@@ -166,7 +176,11 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
     for (auto& v : analysis::check_kv_linearizability(r.record))
       r.safety_violations.push_back(std::move(v));
   r.liveness_from = liveness_start(s);
-  if (r.aborted_at)
+  if (r.invariant_violation)
+    r.expectations.push_back(
+        {"invariant", false,
+         *r.invariant_violation + "; the checks below cover the run until then"});
+  else if (r.aborted_at)
     r.expectations.push_back(
         {"event_budget", false,
          "run stopped at " +

@@ -39,7 +39,8 @@ struct RunResult {
   Digest trace_digest;
   std::uint64_t trace_events = 0;
   Time liveness_from;              // after the last fault ended (and after GST)
-  std::optional<Time> aborted_at;  // set when the event budget ran out
+  std::optional<Time> aborted_at;  // set when the event budget ran out or an invariant broke
+  std::optional<std::string> invariant_violation;  // a replica's broken internal invariant
 
   bool passed() const;
   const ExpectationResult* first_failure() const;
