@@ -92,6 +92,8 @@ TEST_CASE("codec: outer messages round-trip through decode_message") {
       RC_ASSERT(std::get<Request>(back.value->body) == *r);
     if (auto* p = std::get_if<pbft::Message>(&m.body))
       RC_ASSERT(std::get<pbft::Message>(back.value->body) == *p);
+    if (auto* h = std::get_if<hotstuff::Message>(&m.body))
+      RC_ASSERT(std::get<hotstuff::Message>(back.value->body) == *h);
   });
 }
 

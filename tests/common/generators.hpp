@@ -98,12 +98,74 @@ inline rc::Gen<pbft::Message> pbft_message() {
                         rc::gen::cast<pbft::Message>(pbft_pre_prepare()));
 }
 
-// Outer messages of every family whose generator exists here.
+// A QC with strictly increasing voter ids (the canonical form the decoder demands).
+inline rc::Gen<hotstuff::QuorumCert> hotstuff_qc() {
+  return rc::gen::apply(
+      [](View v, Digest d, std::vector<std::uint16_t> voters, Signature sig) {
+        std::sort(voters.begin(), voters.end());
+        voters.erase(std::unique(voters.begin(), voters.end()), voters.end());
+        hotstuff::QuorumCert qc{v, d, {}};
+        for (auto voter : voters) qc.votes.push_back({NodeId(voter), sig});
+        return qc;
+      },
+      id<View>(), digest(),
+      rc::gen::mapcat(rc::gen::inRange<std::size_t>(0, 8),
+                      [](std::size_t n) {
+                        return rc::gen::container<std::vector<std::uint16_t>>(
+                            n, rc::gen::arbitrary<std::uint16_t>());
+                      }),
+      signature());
+}
+
+inline rc::Gen<hotstuff::Block> hotstuff_block() {
+  return rc::gen::apply([](Digest parent, View v, Height h, NodeId p, hotstuff::QuorumCert qc,
+                           Batch b) { return hotstuff::Block{parent, v, h, p, qc, b}; },
+                        digest(), id<View>(), id<Height>(), id<NodeId>(), hotstuff_qc(), batch());
+}
+
+inline rc::Gen<hotstuff::Message> hotstuff_message() {
+  auto proposal = rc::gen::apply(
+      [](hotstuff::Block b, Digest h, NodeId n, Signature s) {
+        return hotstuff::Message{hotstuff::Proposal{b, h, n, s}};
+      },
+      hotstuff_block(), digest(), id<NodeId>(), signature());
+  auto vote = rc::gen::apply(
+      [](View v, Digest d, NodeId n, Signature s) {
+        return hotstuff::Message{hotstuff::Vote{v, d, n, s}};
+      },
+      id<View>(), digest(), id<NodeId>(), signature());
+  auto new_view = rc::gen::apply(
+      [](View v, hotstuff::QuorumCert qc, NodeId n, Signature s) {
+        return hotstuff::Message{hotstuff::NewView{v, qc, n, s}};
+      },
+      id<View>(), hotstuff_qc(), id<NodeId>(), signature());
+  auto block_request = rc::gen::apply(
+      [](Digest d, std::uint32_t max, NodeId n, Signature s) {
+        return hotstuff::Message{hotstuff::BlockRequest{d, max, n, s}};
+      },
+      digest(), rc::gen::inRange<std::uint32_t>(1, hotstuff::kMaxSyncBlocks + 1), id<NodeId>(),
+      signature());
+  auto block_response = rc::gen::apply(
+      [](Digest d, std::vector<hotstuff::Block> blocks, NodeId n, Signature s) {
+        return hotstuff::Message{hotstuff::BlockResponse{d, blocks, n, s}};
+      },
+      digest(),
+      rc::gen::mapcat(rc::gen::inRange<std::size_t>(0, 3),
+                      [](std::size_t n) {
+                        return rc::gen::container<std::vector<hotstuff::Block>>(n,
+                                                                                hotstuff_block());
+                      }),
+      id<NodeId>(), signature());
+  return rc::gen::oneOf(proposal, vote, new_view, block_request, block_response);
+}
+
+// Outer messages of every family.
 inline rc::Gen<Message> message() {
   return rc::gen::oneOf(
       rc::gen::map(request(), [](Request r) { return Message{std::move(r)}; }),
       rc::gen::map(reply(), [](Reply r) { return Message{std::move(r)}; }),
-      rc::gen::map(pbft_message(), [](pbft::Message m) { return Message{std::move(m)}; }));
+      rc::gen::map(pbft_message(), [](pbft::Message m) { return Message{std::move(m)}; }),
+      rc::gen::map(hotstuff_message(), [](hotstuff::Message m) { return Message{std::move(m)}; }));
 }
 
 }  // namespace knhk::testing::gen
