@@ -5,6 +5,8 @@
 // executes once every lower sequence number has executed (null requests included).
 #include "protocols/pbft/replica.hpp"
 
+#include "protocols/common/invariant.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -12,8 +14,7 @@ namespace knhk::pbft {
 
 void check_invariant(bool ok, const char* what) {
   if (ok) return;
-  std::fprintf(stderr, "pbft invariant violated: %s\n", what);
-  std::abort();
+  invariant_failed("pbft", what);
 }
 
 PbftReplica::PbftReplica(PbftConfig config, NodeId id, std::shared_ptr<const Signer> signer,
@@ -307,14 +308,15 @@ void PbftReplica::on_commit(NodeId from, const Commit& m) {
 // prepared(m, v, n, i): the pre-prepare plus 2f prepares from distinct backups that match it.
 void PbftReplica::check_prepared(Seq n) {
   Slot& slot = log_[n];
-  if (!slot.pre_prepare || slot.commit_sent) return;
+  // Only the current view's pre-prepare can become prepared here (a slot may still hold an
+  // older view's pre-prepare, e.g. one executed through state transfer).
+  if (!slot.pre_prepare || slot.commit_sent || slot.pre_prepare->view != view_) return;
   const PrePrepare& pp = *slot.pre_prepare;
   std::vector<Prepare> matching;
   for (const auto& [who, p] : slot.prepares)
     if (p.view == pp.view && p.digest == pp.digest && who != config_.primary(pp.view))
       matching.push_back(p);
   if (matching.size() + 1 < config_.quorum) return;
-  check_invariant(pp.view == view_, "prepared in the current view");
   slot.prepared = PreparedCertificate{pp, std::move(matching)};
   persist_slot(n, slot);  // the P-set must survive a restart before COMMIT goes out
   Commit c{pp.view, n, pp.digest, id_, {}};
