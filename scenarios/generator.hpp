@@ -20,7 +20,7 @@ struct GeneratorOptions {
   std::optional<std::uint32_t> nodes;    // default: 4..max_nodes
   std::uint32_t max_nodes = 13;
   FaultBudget budget = FaultBudget::within_f;
-  Duration duration = Duration::secs(4);
+  Duration duration = Duration::secs(5);
   bool byzantine = true;  // allow Byzantine behaviours besides crashes and network faults
 };
 

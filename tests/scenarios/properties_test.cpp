@@ -37,7 +37,7 @@ GeneratorOptions options_for(ProtocolKind p, std::uint32_t nodes) {
   GeneratorOptions o;
   o.protocol = p;
   o.nodes = nodes;
-  o.duration = Duration::secs(4);
+  o.duration = Duration::secs(5);
   return o;
 }
 

@@ -1,0 +1,90 @@
+// The checkers have teeth: for each deliberately wrong protocol variant, the fuzzing loop
+// behind `knhk fuzz` finds a failure within a bounded number of generated runs, shrinks
+// it, and the shrunk scenario — written as YAML and loaded back — replays the same failure
+// with the variant and passes with the correct protocol. The correct protocols pass the
+// same kind of runs without a failure.
+#include <catch2/catch.hpp>
+
+#include "scenarios/fuzz.hpp"
+#include "scenarios/loader.hpp"
+#include "scenarios/writer.hpp"
+
+using namespace knhk;
+using namespace knhk::scenarios;
+
+namespace {
+
+constexpr std::uint64_t kMaxRunsToFind = 120;
+
+FuzzOptions fuzz_options(ProtocolKind protocol, BugVariant bug, std::uint64_t runs) {
+  FuzzOptions o;
+  o.generator.protocol = protocol;
+  o.generator.max_nodes = 7;
+  o.generator.budget = FaultBudget::within_f;
+  o.max_runs = runs;
+  o.max_shrink_attempts = 150;
+  o.run.bug = bug;
+  return o;
+}
+
+void require_caught(ProtocolKind protocol, BugVariant bug) {
+  auto report = fuzz(fuzz_options(protocol, bug, kMaxRunsToFind));
+  INFO(to_string(protocol) << " with " << to_string(bug));
+  REQUIRE(report.failure.has_value());
+  const FuzzFailure& f = *report.failure;
+  INFO("found " << f.expectation << " after " << report.progress.runs << " runs: " << f.detail
+                << "\nshrunk:\n"
+                << to_yaml(f.shrunk));
+  // The YAML a person gets replays the failure.
+  Scenario replayed = load_scenario_text(to_yaml(f.shrunk), "shrunk.yaml");
+  REQUIRE(replayed == f.shrunk);
+  RunOptions with_bug;
+  with_bug.bug = bug;
+  auto again = run_scenario(replayed, with_bug);
+  REQUIRE(again.first_failure() != nullptr);
+  REQUIRE(again.first_failure()->name == f.expectation);
+  // ... and shrinking kept it small.
+  REQUIRE(f.shrunk.faults.size() <= f.original.faults.size());
+  REQUIRE(f.shrunk.protocol.nodes <= f.original.protocol.nodes);
+}
+
+void require_clean(ProtocolKind protocol) {
+  auto report = fuzz(fuzz_options(protocol, BugVariant::none, kMaxRunsToFind));
+  INFO(to_string(protocol) << ": "
+                           << (report.failure
+                                   ? report.failure->detail + "\n" + to_yaml(report.failure->shrunk)
+                                   : std::string()));
+  REQUIRE_FALSE(report.failure.has_value());
+  REQUIRE(report.progress.runs == kMaxRunsToFind);
+}
+
+}  // namespace
+
+TEST_CASE("teeth: the correct protocols pass the runs that catch the variants", "[teeth]") {
+  require_clean(ProtocolKind::pbft);
+  require_clean(ProtocolKind::hotstuff);
+}
+
+TEST_CASE("teeth: PBFT with a quorum of 2f is caught", "[teeth]") {
+  require_caught(ProtocolKind::pbft, BugVariant::small_quorum);
+}
+
+TEST_CASE("teeth: PBFT whose new view drops prepared certificates is caught", "[teeth]") {
+  require_caught(ProtocolKind::pbft, BugVariant::drop_prepared_certificates);
+}
+
+TEST_CASE("teeth: PBFT executing before commit is caught", "[teeth]") {
+  require_caught(ProtocolKind::pbft, BugVariant::execute_before_commit);
+}
+
+TEST_CASE("teeth: PBFT checkpoint GC discarding uncommitted entries is caught", "[teeth]") {
+  require_caught(ProtocolKind::pbft, BugVariant::gc_uncommitted);
+}
+
+TEST_CASE("teeth: HotStuff with a quorum of 2f is caught", "[teeth]") {
+  require_caught(ProtocolKind::hotstuff, BugVariant::small_quorum);
+}
+
+TEST_CASE("teeth: HotStuff executing before the three-chain commit is caught", "[teeth]") {
+  require_caught(ProtocolKind::hotstuff, BugVariant::execute_before_commit);
+}
