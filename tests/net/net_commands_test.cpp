@@ -83,8 +83,8 @@ TEST_CASE("knhk cluster up, status and down manage local node processes", "[net]
     ::setenv("KNHK_BINARY", path.c_str(), 0);
   }
   auto dir = net::test::temp_dir("cluster-cli");
-  std::uint16_t base = net::test::free_udp_port();
-  std::uint16_t metrics = static_cast<std::uint16_t>(base + 100);
+  std::uint16_t base = net::test::free_port_range(4);
+  std::uint16_t metrics = net::test::free_port_range(4);
   Run up =
       knhk_cli({"cluster", "up", "--dir", dir.string(), "--protocol", "hotstuff", "--base-port",
                 std::to_string(base), "--metrics-base-port", std::to_string(metrics)});

@@ -2,8 +2,12 @@
 // loopback ports, and a tiny replica that exercises every effect the UDP host executes.
 #pragma once
 
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <chrono>
 #include <filesystem>
+#include <set>
+#include <stdexcept>
 #include <string>
 
 #include "net/cluster_file.hpp"
@@ -22,11 +26,46 @@ inline Ed25519KeyPair key_for(Principal p) {
   return ed25519_keypair_from_seed(seed);
 }
 
-// A port the kernel just handed out (and released); good enough on loopback.
-inline std::uint16_t free_udp_port() {
+// Ports for test nodes come from 20000-31999, below the kernel's ephemeral range
+// (32768+): a socket bound to port 0 (a client, another test) can then never take a port
+// between our check and the node's bind. Each candidate is checked free for UDP and TCP
+// (metrics) and never handed out twice by this process.
+inline bool port_free(std::uint16_t port) {
   boost::asio::io_context io;
-  boost::asio::ip::udp::socket s(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return s.local_endpoint().port();
+  boost::system::error_code ec;
+  boost::asio::ip::udp::socket u(io);
+  u.open(boost::asio::ip::udp::v4());
+  u.bind({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
+  if (ec) return false;
+  boost::asio::ip::tcp::acceptor t(io);
+  t.open(boost::asio::ip::tcp::v4());
+  t.bind({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
+  return !ec;
+}
+
+// `count` consecutive free ports; returns the first.
+inline std::uint16_t free_port_range(std::uint16_t count) {
+  static std::uint32_t state =
+      static_cast<std::uint32_t>(::getpid()) * 2654435761u ^
+      static_cast<std::uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  static std::set<std::uint16_t> handed_out;
+  for (int attempt = 0; attempt < 10000; ++attempt) {
+    state = state * 1664525u + 1013904223u;
+    auto base = static_cast<std::uint16_t>(20000 + (state >> 8) % (12000 - count));
+    bool ok = true;
+    for (std::uint16_t i = 0; i < count && ok; ++i)
+      ok = !handed_out.count(static_cast<std::uint16_t>(base + i)) &&
+           port_free(static_cast<std::uint16_t>(base + i));
+    if (!ok) continue;
+    for (std::uint16_t i = 0; i < count; ++i)
+      handed_out.insert(static_cast<std::uint16_t>(base + i));
+    return base;
+  }
+  throw std::runtime_error("no free port range for the test");
+}
+
+inline std::uint16_t free_udp_port() {
+  return free_port_range(1);
 }
 
 inline ClusterFile make_cluster(std::uint32_t nodes, std::uint32_t clients) {

@@ -24,9 +24,7 @@
 namespace knhk::net::test {
 
 inline std::uint16_t free_tcp_port() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
+  return free_port_range(1);
 }
 
 // What a node's metrics say about its replicated state.
@@ -75,7 +73,7 @@ class ProcessCluster {
     k.out = dir_;
     ClusterFile c = keygen(k);
     for (auto& node : c.nodes)
-      node.port = free_udp_port();  // not a fixed range: tests run in parallel
+      node.port = free_udp_port();  // not keygen's fixed range: tests run in parallel
     std::ofstream(dir_ / "cluster.yaml") << render_cluster_file(c);
     cluster_ = load_cluster_file(dir_ / "cluster.yaml");
     for (std::uint32_t i = 0; i < n; ++i) metrics_ports_.push_back(free_tcp_port());
