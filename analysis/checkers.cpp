@@ -103,14 +103,7 @@ std::vector<Violation> check_validity(const sim::RunRecord& r, const CheckScope&
   std::set<RequestKey> reported;
   for (const auto& c : r.commits) {
     if (!scope.honest(c.node) || !c.batch) continue;
-    std::size_t next_skipped = 0;
-    for (std::uint32_t i = 0; i < c.batch->size(); ++i) {
-      // Requests the state machine did not execute (already executed) are not a second commit.
-      if (next_skipped < c.skipped.size() && c.skipped[next_skipped] == i) {
-        ++next_skipped;
-        continue;
-      }
-      const Request& req = (*c.batch)[i];
+    for (const Request& req : *c.batch) {
       RequestKey key{req.client.value, req.id.value};
       auto it = submitted.find(key);
       if (it != submitted.end() && *it->second == req.operation) continue;
@@ -137,7 +130,14 @@ std::vector<Violation> check_integrity(const sim::RunRecord& r, const CheckScope
   std::vector<Violation> out;
   for (const auto& c : r.commits) {
     if (!scope.honest(c.node) || !c.batch) continue;
-    for (const Request& req : *c.batch) {
+    std::size_t next_skipped = 0;
+    for (std::uint32_t i = 0; i < c.batch->size(); ++i) {
+      // Requests the state machine did not execute (already executed) are not a second commit.
+      if (next_skipped < c.skipped.size() && c.skipped[next_skipped] == i) {
+        ++next_skipped;
+        continue;
+      }
+      const Request& req = (*c.batch)[i];
       RequestKey key{req.client.value, req.id.value};
       auto [it, fresh] = first_position.emplace(std::make_pair(c.node, key), c.position.value);
       if (fresh || it->second == c.position.value) continue;
