@@ -100,7 +100,7 @@ Time Scheduler::next_time() const {
   return Time{heap_.front().time};
 }
 
-// A 4-ary heap with "hole" sifting: one move per level instead of a swap.
+// A d-ary heap with "hole" sifting: one move per level instead of a swap.
 void Scheduler::push(const Entry& e) {
   heap_.push_back(e);
   sift_up(heap_.size() - 1);
