@@ -136,7 +136,46 @@ void add_fault_simplifications(const Scenario& s, std::vector<Scenario>& out) {
   }
 }
 
+// Nodes outside the largest group of a symmetric partition (ties: the lowest ids stay).
+void add_partitioned(const Scenario& s, const PartitionFault& p, std::set<std::uint32_t>& out) {
+  if (p.asymmetric()) {
+    out.insert(p.from.begin(), p.from.end());
+    return;
+  }
+  std::vector<Group> groups = p.groups;
+  Group rest;
+  for (std::uint32_t n = 0; n < s.protocol.nodes; ++n) {
+    bool listed = false;
+    for (const auto& g : groups) listed |= std::find(g.begin(), g.end(), n) != g.end();
+    if (!listed) rest.push_back(n);
+  }
+  if (!rest.empty()) groups.push_back(rest);
+  auto largest = std::max_element(groups.begin(), groups.end(), [](const Group& a, const Group& b) {
+    return a.size() < b.size();
+  });
+  for (auto g = groups.begin(); g != groups.end(); ++g)
+    if (g != largest) out.insert(g->begin(), g->end());
+}
+
 }  // namespace
+
+std::set<std::uint32_t> impaired_at_end(const Scenario& s) {
+  std::set<std::uint32_t> crashed, byzantine, partitioned;
+  for (const auto& f : s.faults) {  // sorted by `at`
+    if (auto* c = std::get_if<CrashFault>(&f.action)) crashed.insert(c->node);
+    if (auto* r = std::get_if<RestartFault>(&f.action)) crashed.erase(r->node);
+    if (auto* b = std::get_if<ByzantineFault>(&f.action); b && !f.until) byzantine.insert(b->node);
+    if (auto* p = std::get_if<PartitionFault>(&f.action); p && !f.until) {
+      partitioned.clear();  // a new partition replaces the previous one
+      add_partitioned(s, *p, partitioned);
+    }
+    if (std::holds_alternative<HealFault>(f.action)) partitioned.clear();
+  }
+  std::set<std::uint32_t> out = crashed;
+  out.insert(byzantine.begin(), byzantine.end());
+  out.insert(partitioned.begin(), partitioned.end());
+  return out;
+}
 
 std::vector<Scenario> shrink_candidates(const Scenario& s) {
   std::vector<Scenario> out;
@@ -152,11 +191,13 @@ std::vector<Scenario> shrink_candidates(const Scenario& s) {
 ShrinkResult shrink_scenario(const Scenario& failing, const StillFails& still_fails,
                              std::uint32_t max_attempts) {
   ShrinkResult result{failing, 0, 0};
+  const std::size_t impaired_budget = impaired_at_end(failing).size();
   bool progress = true;
   while (progress && result.attempts < max_attempts) {
     progress = false;
     for (auto& candidate : shrink_candidates(result.scenario)) {
       if (result.attempts >= max_attempts) break;
+      if (impaired_at_end(candidate).size() > impaired_budget) continue;
       ++result.attempts;
       if (still_fails(candidate)) {
         result.scenario = std::move(candidate);

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <set>
 
 #include "scenarios/scenario.hpp"
 
@@ -26,5 +27,10 @@ ShrinkResult shrink_scenario(const Scenario& failing, const StillFails& still_fa
 
 // Simpler variants of `s`, most aggressive first. Exposed for tests.
 std::vector<Scenario> shrink_candidates(const Scenario& s);
+
+// Replicas still impaired when the schedule is over: crashed and not restarted, Byzantine,
+// or cut off by a partition that is never healed. The shrinker never lets this set grow
+// (dropping a `heal` or a `restart` would turn a within-f scenario into one beyond f).
+std::set<std::uint32_t> impaired_at_end(const Scenario& s);
 
 }  // namespace knhk::scenarios

@@ -97,9 +97,3 @@ TEST_CASE("teeth: HotStuff with a quorum of 2f is caught", "[teeth]") {
 TEST_CASE("teeth: HotStuff executing before the three-chain commit is caught", "[teeth]") {
   require_caught(ProtocolKind::hotstuff, BugVariant::execute_before_commit);
 }
-
-// Ignoring the lock only matters when a leader proposes a branch that conflicts with a
-// locked one, which takes a rarer schedule: 4 nodes and a larger bound.
-TEST_CASE("teeth: HotStuff ignoring its locked QC is caught", "[teeth]") {
-  require_caught(ProtocolKind::hotstuff, BugVariant::ignore_lock, 500, 4);
-}
