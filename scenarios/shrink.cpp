@@ -102,7 +102,9 @@ void add_network_simplifications(const Scenario& s, std::vector<Scenario>& out) 
     c.network.links.clear();
     out.push_back(std::move(c));
   }
-  if (s.network.gst && s.network.gst->ns > 0) {
+  // Without GST the base loss never stops: dropping GST is only a simplification once
+  // the network has no base loss or duplication left.
+  if (s.network.gst && s.network.gst->ns > 0 && s.network.drop == 0 && s.network.duplicate == 0) {
     Scenario c = s;
     c.network.gst.reset();
     out.push_back(std::move(c));
