@@ -19,8 +19,6 @@ const char* to_string(TraceKind k) {
       return "timer";
     case TraceKind::commit:
       return "commit";
-    case TraceKind::reply:
-      return "reply";
     case TraceKind::client_submit:
       return "client_submit";
     case TraceKind::client_complete:

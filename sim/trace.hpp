@@ -1,5 +1,5 @@
 // The event trace of a run: one JSON object per line for every send, delivery, drop,
-// duplicate, timer, commit, reply, client event, fault and protocol trace event.
+// duplicate, timer, commit, client event, fault and protocol trace event.
 //
 // A running BLAKE2b digest covers every event whether or not a file is written, so a
 // run always has a fingerprint. To stay cheap the digest is taken over a compact
@@ -29,7 +29,6 @@ enum class TraceKind : std::uint8_t {
   duplicate,        // the network made an extra copy
   timer,            // a replica timer fired
   commit,           // a replica committed a batch (view, seq = log position)
-  reply,            // a replica produced a reply for a client
   client_submit,    // a client submitted a request (seq = request id)
   client_complete,  // a client accepted f+1 matching replies
   client_retransmit,

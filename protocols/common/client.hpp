@@ -37,7 +37,7 @@ struct ClientCompletion {
 };
 
 // What one input produced: messages for every replica (each a Request message) and
-// completions. `rejected_replies` counts replies dropped by reason (bad signature, ...).
+// completions. Rejected replies are counted by ClientCore::rejected().
 struct ClientOutput {
   std::vector<MessagePtr> to_all_replicas;
   std::vector<ClientCompletion> completions;
