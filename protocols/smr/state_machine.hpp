@@ -30,7 +30,7 @@ inline constexpr std::size_t kReplyCacheWindow = 64;
 struct ClientEntry {
   RequestId last_request;             // highest id executed
   Bytes last_result;                  // its result
-  RequestId floor;                    // every id ≤ floor counts as executed
+  RequestId floor;                    // every id < floor counts as executed
   std::map<RequestId, Bytes> recent;  // executed ids ≥ floor -> result
 
   bool executed(RequestId id) const { return id < floor || recent.count(id) != 0; }
