@@ -63,9 +63,7 @@ void HotStuffReplica::on_view_timeout() {
   ++view_changes_;
   out_->trace("view_timeout", v, pacemaker_.consecutive_timeouts(),
               "next timeout " + to_string(pacemaker_.timeout()));
-  NewView m{v, qc_high_, id_, {}};
-  sign(m, *signer_);
-  send_to(cfg_.leader(v), std::move(m));
+  announce_view(v);
   if (has_work()) {
     out_->set_timer(kViewTimer, pacemaker_.timeout());
     view_timer_armed_ = true;
@@ -96,10 +94,8 @@ void HotStuffReplica::on_new_view(NodeId from, const NewView& m) {
   // through block sync even when the cluster is otherwise idle.
   if (m.high_qc.view < qc_high_.view && latest_proposal_)
     out_->send(from, make_message(hotstuff::Message(*latest_proposal_)));
-  if (cfg_.leader(m.view) != id_) {
-    reject("new_view_not_for_leader", m.view);
-    return;
-  }
+  if (m.view > pacemaker_.current_view()) sync_view(from, m.view);
+  if (cfg_.leader(m.view) != id_) return;
   if (m.view <= last_proposed_view_) return;  // late: this view was already served
   if (pacemaker_.add_new_view(m.view, from, m.high_qc) < cfg_.quorum) return;
   // n - f replicas are in this view: propose on the highest QC among them (which
@@ -123,6 +119,38 @@ void HotStuffReplica::refresh_view_timer() {
     out_->cancel_timer(kViewTimer);
     view_timer_armed_ = false;
   }
+}
+
+}  // namespace knhk::hotstuff
+
+namespace knhk::hotstuff {
+
+// NEW-VIEW(v, qc_high) goes to every replica, not only to v's leader: the leader needs
+// n - f of them, and the others use them to find a view to meet in (below). This makes
+// a view change O(n^2) messages; the steady state stays linear.
+void HotStuffReplica::announce_view(View v) {
+  NewView m{v, qc_high_, id_, {}};
+  sign(m, *signer_);
+  broadcast(std::move(m));
+}
+
+// View synchronization: replicas that timed out at different moments can sit in
+// different views forever (same back-off, offset by whole leader terms). When f + 1
+// replicas announce views above ours, at least one correct replica is at or above the
+// (f+1)-th highest of them: move there and announce it, so a quorum meets.
+void HotStuffReplica::sync_view(NodeId from, View announced) {
+  View& latest = announced_views_[from];
+  latest = std::max(latest, announced);
+  std::vector<View> higher;
+  for (const auto& [node, v] : announced_views_)
+    if (v > pacemaker_.current_view()) higher.push_back(v);
+  if (higher.size() < cfg_.f + 1) return;
+  std::sort(higher.begin(), higher.end(), std::greater<View>());
+  const View target = higher[cfg_.f];
+  out_->trace("view_sync", target, higher.size(),
+              "from view " + std::to_string(pacemaker_.current_view().value));
+  enter_view(target);
+  announce_view(target);
 }
 
 }  // namespace knhk::hotstuff

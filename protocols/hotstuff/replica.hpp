@@ -82,6 +82,8 @@ class HotStuffReplica final : public Replica {
   void enter_view(View v);
   void on_view_timeout();
   void on_new_view(NodeId from, const NewView& m);
+  void announce_view(View v);
+  void sync_view(NodeId from, View announced);
   bool has_work() const;
   void refresh_view_timer();
 
@@ -129,6 +131,7 @@ class HotStuffReplica final : public Replica {
   bool view_timer_armed_ = false;
   bool fetch_timer_armed_ = false;
   std::map<View, Digest> leader_proposals_;
+  std::map<NodeId, View> announced_views_;  // highest NEW-VIEW view per replica
   // The highest-view proposal accepted, relayed to a replica whose NEW-VIEW shows it
   // is behind (it then fetches the ancestors and commits what we committed).
   std::optional<Proposal> latest_proposal_;

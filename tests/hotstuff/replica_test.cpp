@@ -291,7 +291,8 @@ TEST_CASE("two votes by one replica for different blocks of one view are evidenc
   CHECK(host.replica().status().rejected.at("vote_equivocation") == 1);
 }
 
-TEST_CASE("Alg.5 pacemaker: a view timeout sends NEW-VIEW with qc_high to the next leader") {
+TEST_CASE(
+    "Alg.5 pacemaker: a view timeout announces NEW-VIEW with qc_high (to all, incl. the leader)") {
   ChainBuilder c(4);
   RecordingHost host(c.replica(NodeId(0)));
   host.start();
@@ -303,7 +304,7 @@ TEST_CASE("Alg.5 pacemaker: a view timeout sends NEW-VIEW with qc_high to the ne
   auto nv = sent<NewView>(fx);
   REQUIRE(nv.size() == 1);
   CHECK(nv[0].view == View(2));
-  CHECK(effects_of<SendEffect>(fx).back().to == NodeId(2));
+  CHECK(effects_of<BroadcastEffect>(fx).size() == 1);  // the next leader hears it too
   // Exponential back-off on consecutive timeouts.
   auto second = effects_of<SetTimerEffect>(fx).back().after;
   CHECK(second == first * 2);
@@ -432,7 +433,7 @@ TEST_CASE("leaders rotate round-robin holding 4 views; a timeout skips to the ne
   auto nv = sent<NewView>(fx);
   REQUIRE(nv.size() == 1);
   CHECK(nv[0].view == View(4));  // from view 1 (node 0's term) to node 1's first view
-  CHECK(effects_of<SendEffect>(fx).back().to == NodeId(1));
+  CHECK(effects_of<BroadcastEffect>(fx).size() == 1);
 }
 
 TEST_CASE("vheight is durable before the vote leaves: no second vote in a view after restart") {
@@ -554,4 +555,22 @@ TEST_CASE("batching: partial batch after batch_timeout, empty blocks only to clo
   REQUIRE(effects_of<CommitEffect>(fx).size() == 1);
   // Nothing pending any more: the view timer stops, nobody spins.
   CHECK_FALSE(host.timer_armed(kViewTimer));
+}
+
+TEST_CASE("view sync: f+1 replicas announcing higher views pull a replica forward") {
+  ChainBuilder c(4);  // f = 1: two announcements above our view are enough
+  RecordingHost host(c.replica(NodeId(0)));
+  host.start();
+  auto announce = [&](std::uint32_t from, std::uint64_t view) -> const std::vector<Effect>& {
+    NewView m{View(view), genesis_qc(), {}, {}};
+    sign(m, *c.signer(NodeId(from)));
+    return host.deliver(NodeId(from), hotstuff::Message(m));
+  };
+  announce(1, 9);
+  CHECK(host.replica().status().view == View(1));  // one replica could be lying
+  auto& fx = announce(2, 7);
+  CHECK(host.replica().status().view == View(7));  // the (f+1)-th highest: 7
+  auto nv = sent<NewView>(fx);
+  REQUIRE(nv.size() == 1);
+  CHECK(nv[0].view == View(7));
 }
