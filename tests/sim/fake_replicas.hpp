@@ -58,8 +58,14 @@ class EchoReplica : public Replica {
     if (!seen_.insert({r.client, r.id}).second) return false;
     ++committed_;
     auto batch = std::make_shared<const Batch>(Batch{r});
-    out.list.emplace_back(CommitEffect{Seq(committed_), View(0), committed_, batch_digest(*batch),
-                                       batch, blake2b(u64_bytes(committed_))});
+    CommitEffect commit;
+    commit.position = Seq(committed_);
+    commit.view = View(0);
+    commit.slot = committed_;
+    commit.batch_digest = batch_digest(*batch);
+    commit.batch = batch;
+    commit.state_hash = blake2b(u64_bytes(committed_));
+    out.list.emplace_back(std::move(commit));
     reply(r, out);
     return true;
   }
