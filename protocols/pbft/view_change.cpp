@@ -71,10 +71,14 @@ void PbftReplica::on_view_change_timer() {
     if (pending_.empty()) return;  // a stale expiry: nothing is waiting any more
     return start_view_change(view_.next());
   }
-  auto it = view_change_log_.find(view_);
-  bool quorum_asked = it != view_change_log_.end() && it->second.size() >= config_.quorum;
+  // Replicas that asked for view_ or a later one have all left the views before it (we keep
+  // only each replica's highest request, so count the later ones too).
+  std::set<NodeId> asked;
+  for (auto v = view_change_log_.lower_bound(view_); v != view_change_log_.end(); ++v)
+    for (const auto& [who, vc] : v->second) asked.insert(who);
   // A quorum moved to view_ but its primary sent no NEW-VIEW in time: try the next one.
-  if (quorum_asked) return start_view_change(view_.next());
+  if (asked.size() >= config_.quorum) return start_view_change(view_.next());
+  auto it = view_change_log_.find(view_);
   // Nobody else asked for view_ (yet): retransmit instead of inflating the view number.
   if (it != view_change_log_.end() && it->second.count(id_))
     broadcast(make_message(pbft::Message{it->second.at(id_)}));

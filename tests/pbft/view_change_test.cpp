@@ -215,3 +215,19 @@ TEST_CASE("bug variant drop_prepared_certificates: the O-set forgets the prepare
   REQUIRE(nvs[0].pre_prepares.empty());  // the correct protocol carries seqs 1..3
 }
 #endif
+
+TEST_CASE("a replica that asked for a higher view counts toward moving on (no deadlock)") {
+  Scenario s;
+  RecordingHost h(make(small_params(), 3, s.k));
+  h.start();
+  h.client_request(s.req1);
+  h.fire(PbftReplica::kViewChangeTimer);         // 3 asks for view 1
+  h.deliver(NodeId(0), pbft::Message{s.vc(0)});  // 0 asks for view 1
+  ViewChange to2{View(2), Seq(0), Digest{}, {}, {}, NodeId(1), {}};
+  h.deliver(NodeId(1), pbft::Message{signed_by(to2, s.k)});  // 1 already asks for view 2
+  REQUIRE(h.replica().status().view == View(1));             // one is not f+1
+  // Views 1's primary (1) has left view 1 with a quorum of us: move on to view 2.
+  auto vcs = sent<ViewChange>(h.fire(PbftReplica::kViewChangeTimer));
+  REQUIRE(vcs.size() == 1);
+  REQUIRE(vcs[0].new_view == View(2));
+}
