@@ -376,7 +376,8 @@ void PbftReplica::execute_slot(Seq n, Slot& slot) {
   forget_executed_requests(*slot.batch);
   if (n.value % config_.checkpoint_interval == 0) make_checkpoint(n);
   // The request timer restarts when a request executes and others are still waiting.
-  if (request_timer_armed_) {
+  // (While a view change is in progress the same timer waits for NEW-VIEW: keep it.)
+  if (request_timer_armed_ && active_) {
     out_->cancel_timer(kViewChangeTimer);
     request_timer_armed_ = false;
   }
