@@ -1,5 +1,7 @@
 // Replaces the global operator new/delete of the common test binary (only this binary)
 // with malloc/free plus counters that are read while an AllocTracking scope is alive.
+// AddressSanitizer brings its own operator new/delete; replacing them there mixes
+// allocators, so under ASan nothing is replaced or counted (the release build checks).
 #include "tests/common/alloc_tracker.hpp"
 
 #include <cstdlib>
@@ -9,7 +11,7 @@ namespace {
 bool g_tracking = false;
 knhk::testing::AllocStats g_stats;
 
-void* counted_alloc(std::size_t n) {
+[[maybe_unused]] void* counted_alloc(std::size_t n) {
   if (g_tracking) {
     g_stats.total += n;
     if (n > g_stats.largest) g_stats.largest = n;
@@ -32,6 +34,15 @@ AllocStats AllocTracking::stats() const {
 }
 }  // namespace knhk::testing
 
+#if defined(__SANITIZE_ADDRESS__)
+bool knhk::testing::alloc_tracking_supported() {
+  return false;
+}
+#else
+bool knhk::testing::alloc_tracking_supported() {
+  return true;
+}
+
 void* operator new(std::size_t n) {
   return counted_alloc(n);
 }
@@ -50,3 +61,4 @@ void operator delete(void* p, std::size_t) noexcept {
 void operator delete[](void* p, std::size_t) noexcept {
   std::free(p);
 }
+#endif

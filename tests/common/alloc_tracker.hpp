@@ -11,6 +11,9 @@ struct AllocStats {
   std::size_t total = 0;    // bytes allocated in all
 };
 
+// False in sanitizer builds, where the counters stay zero.
+bool alloc_tracking_supported();
+
 // Only one scope at a time; the test binaries are single-threaded.
 class AllocTracking {
  public:

@@ -121,6 +121,7 @@ TEST_CASE("codec: mutated and truncated valid encodings never crash") {
 }
 
 TEST_CASE("codec: forged lengths do not make the decoder allocate beyond the input") {
+  if (!knhk::testing::alloc_tracking_supported()) return;
   rc::prop("a forged u32 at every offset: allocation stays linear in the input size", [] {
     const auto valid = encode(*gen::message());
     for (std::size_t at = 0; at + 4 <= valid.size(); ++at) {
@@ -155,6 +156,6 @@ TEST_CASE("codec: hand-forged huge lengths are rejected cheaply") {
   b.u32(kMaxBatchRequests);  // an allowed batch count with nothing behind it
   Reader r(b.bytes());
   CHECK_THROWS_AS(decode_batch(r), DecodeError);
-  CHECK(tracking.stats().largest < 4096);
+  if (knhk::testing::alloc_tracking_supported()) CHECK(tracking.stats().largest < 4096);
   CHECK_FALSE(decode_message(Bytes(kMaxMessageBytes + 1, 0)));
 }
