@@ -82,9 +82,9 @@ void PbftReplica::on_view_change_timer() {
   // Nobody else asked for view_ (yet): retransmit instead of inflating the view number.
   if (it != view_change_log_.end() && it->second.count(id_))
     broadcast(make_message(pbft::Message{it->second.at(id_)}));
+  // Back-off grows with the views tried (start_view_change), not with retransmissions.
   out_->set_timer(kViewChangeTimer, current_timeout());
   request_timer_armed_ = true;
-  if (backoff_exponent_ < config_.max_backoff_exponent) ++backoff_exponent_;
 }
 
 // The one place where a replica leaves a view: stop accepting normal-case messages of the

@@ -181,13 +181,23 @@ TEST_CASE(
   auto& second = h.fire(PbftReplica::kViewChangeTimer);
   REQUIRE(sent<ViewChange>(second).at(0).new_view == View(1));
   REQUIRE(timer_after(second) == Duration::millis_(200));
-  // A quorum asked for view 1 but its primary is silent: move on to view 2, 4x the base.
+  // Retransmitting again does not grow the timeout: it grows with the views tried.
+  REQUIRE(timer_after(h.fire(PbftReplica::kViewChangeTimer)) == Duration::millis_(200));
+  // A quorum asked for view 1 but its primary is silent: move on to view 2 ...
   h.deliver(NodeId(0), pbft::Message{s.vc(0)});
   h.deliver(NodeId(2), pbft::Message{s.vc(2)});
   auto& third = h.fire(PbftReplica::kViewChangeTimer);
   REQUIRE(sent<ViewChange>(third).at(0).new_view == View(2));
-  REQUIRE(timer_after(third) == Duration::millis_(400));
-  REQUIRE(h.replica().status().view_changes == 2);
+  REQUIRE(timer_after(third) == Duration::millis_(200));
+  // ... and when view 2's primary is silent too, the timeout doubles again.
+  h.deliver(NodeId(0), pbft::Message{signed_by(
+                           ViewChange{View(2), Seq(0), Digest{}, {}, {}, NodeId(0), {}}, s.k)});
+  h.deliver(NodeId(1), pbft::Message{signed_by(
+                           ViewChange{View(2), Seq(0), Digest{}, {}, {}, NodeId(1), {}}, s.k)});
+  auto& fourth = h.fire(PbftReplica::kViewChangeTimer);
+  REQUIRE(sent<ViewChange>(fourth).at(0).new_view == View(3));
+  REQUIRE(timer_after(fourth) == Duration::millis_(400));
+  REQUIRE(h.replica().status().view_changes == 3);
 }
 
 TEST_CASE("the new primary resends NEW-VIEW to a replica that retransmits its VIEW-CHANGE") {
