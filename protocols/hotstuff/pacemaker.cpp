@@ -132,6 +132,32 @@ void HotStuffReplica::announce_view(View v) {
   NewView m{v, qc_high_, id_, {}};
   sign(m, *signer_);
   broadcast(std::move(m));
+  announced_view_ = v;
+  if (!new_view_timer_armed_) {
+    out_->set_timer(kNewViewTimer, retransmit_interval());
+    new_view_timer_armed_ = true;
+  }
+}
+
+// Loss: the view's leader proposes only with n - f NEW-VIEWs, and each is sent once.
+// If some are lost (found by fuzzing: scenarios/regressions/
+// hotstuff-silent-plus-partition.yaml) a correct leader of a quorum of correct
+// replicas sits out a whole backed-off timeout, and the next leader may be faulty.
+// So, like a proposal, a NEW-VIEW is re-sent while we are still in its view and the
+// leader has not proposed there (a proposal moves us to the next view). Only to the
+// leader: it alone needs them, keeping the repeat O(n) per interval.
+void HotStuffReplica::on_new_view_timer() {
+  const View v = pacemaker_.current_view();
+  const NodeId leader = cfg_.leader(v);
+  // Idle replicas stay quiet (as their view timer does); the leader counts its own.
+  if (v != announced_view_ || leader == id_ || leader_proposals_.count(v) != 0 || !has_work())
+    return;
+  NewView m{v, qc_high_, id_, {}};
+  sign(m, *signer_);
+  out_->trace("retransmit", v, 0, "new_view");
+  send_to(leader, std::move(m));
+  out_->set_timer(kNewViewTimer, retransmit_interval());
+  new_view_timer_armed_ = true;
 }
 
 // View synchronization: replicas that timed out at different moments can sit in

@@ -146,6 +146,10 @@ void HotStuffReplica::on_timer(TimerId id) {
       fetch_timer_armed_ = false;
       on_fetch_timer();
       return;
+    case kNewViewTimer:
+      new_view_timer_armed_ = false;
+      on_new_view_timer();
+      return;
   }
 }
 

@@ -32,6 +32,7 @@ inline constexpr TimerId kViewTimer = 1;
 inline constexpr TimerId kBatchTimer = 2;
 inline constexpr TimerId kFetchTimer = 3;
 inline constexpr TimerId kRetransmitTimer = 4;
+inline constexpr TimerId kNewViewTimer = 5;
 
 // Durable keys (besides the state machine's "smr/..." keys).
 inline constexpr const char* kSafetyKey = "hotstuff/safety";  // vheight + locked QC
@@ -83,6 +84,7 @@ class HotStuffReplica final : public Replica {
   void on_view_timeout();
   void on_new_view(NodeId from, const NewView& m);
   void announce_view(View v);
+  void on_new_view_timer();
   void sync_view(NodeId from, View announced);
   bool has_work() const;
   void refresh_view_timer();
@@ -132,6 +134,9 @@ class HotStuffReplica final : public Replica {
   bool fetch_timer_armed_ = false;
   std::map<View, Digest> leader_proposals_;
   std::map<NodeId, View> announced_views_;  // highest NEW-VIEW view per replica
+  // The view of our last NEW-VIEW: re-sent to its leader until it proposes there.
+  View announced_view_{0};
+  bool new_view_timer_armed_ = false;
   // The highest-view proposal accepted, relayed to a replica whose NEW-VIEW shows it
   // is behind (it then fetches the ancestors and commits what we committed).
   std::optional<Proposal> latest_proposal_;

@@ -574,3 +574,35 @@ TEST_CASE("view sync: f+1 replicas announcing higher views pull a replica forwar
   REQUIRE(nv.size() == 1);
   CHECK(nv[0].view == View(7));
 }
+
+// Regression (scenarios/regressions/hotstuff-silent-plus-partition.yaml): NEW-VIEWs
+// lost on the way to the leader left a quorum of correct replicas without a proposal
+// for a whole backed-off timeout. A NEW-VIEW is re-sent to the view's leader until it
+// proposes there.
+TEST_CASE("loss: a NEW-VIEW is re-sent to the view's leader until it proposes") {
+  ChainBuilder c(4);
+  RecordingHost host(c.replica(NodeId(0)));
+  host.start();
+  host.client_request(c.request(1));
+  host.fire(kViewTimer);  // view 1 times out: NEW-VIEW(2) to all, leader of view 2 is 2
+  REQUIRE(host.replica().status().view == View(2));
+  REQUIRE(host.timer_armed(kNewViewTimer));
+  for (int round = 0; round < 3; ++round) {
+    auto& again = host.fire(kNewViewTimer);
+    auto sends = effects_of<SendEffect>(again);
+    REQUIRE(sends.size() == 1);
+    CHECK(sends[0].to == NodeId(2));
+    auto nv = sent<NewView>(again);
+    REQUIRE(nv.size() == 1);
+    CHECK(nv[0].view == View(2));
+    CHECK(nv[0].sender == NodeId(0));
+    CHECK(effects_of<BroadcastEffect>(again).empty());  // only the leader needs it
+  }
+  // The leader proposes in view 2: we move on and stop repeating.
+  Block b2 = c.block(genesis_block(), View(2));
+  host.deliver(NodeId(2), hotstuff::Message(c.proposal(b2)));
+  CHECK(host.replica().status().view == View(3));
+  auto& quiet = host.fire(kNewViewTimer);
+  CHECK(sent<NewView>(quiet).empty());
+  for (const auto& t : effects_of<SetTimerEffect>(quiet)) CHECK(t.id != kNewViewTimer);
+}
