@@ -53,6 +53,7 @@ UdpHost::UdpHost(asio::io_context& io, UdpHostConfig config, std::unique_ptr<Rep
 
 UdpHost::~UdpHost() {
   stop();
+  *alive_ = false;  // handlers already queued on the io_context must not touch us
 }
 
 void UdpHost::start() {
@@ -109,8 +110,9 @@ void UdpHost::stop() {
 
 void UdpHost::receive() {
   socket_.async_receive_from(asio::buffer(receive_buffer_), receive_from_,
-                             [this](boost::system::error_code ec, std::size_t n) {
-                               if (stopped_ || ec == asio::error::operation_aborted) return;
+                             [this, alive = alive_](boost::system::error_code ec, std::size_t n) {
+                               if (!*alive || stopped_ || ec == asio::error::operation_aborted)
+                                 return;
                                if (!ec)
                                  on_datagram(std::span(receive_buffer_.data(), n), receive_from_);
                                drain_and_flush();
@@ -231,7 +233,8 @@ void UdpHost::send_message(Principal to, const Message& m, std::span<const std::
                            std::uint64_t message_id) {
   if (to == Principal::replica(config_.id)) {  // a message to ourselves never touches the wire
     auto copy = std::make_shared<const Message>(m);
-    asio::post(io_, [this, copy] {
+    asio::post(io_, [this, alive = alive_, copy] {
+      if (!*alive) return;
       step(MessageInput{config_.id, copy});
       flush();
     });
@@ -276,8 +279,8 @@ void UdpHost::set_timer(TimerId id, Duration after) {
   // its timer was re-armed or cancelled can never pass for the new arming.
   std::uint64_t generation = slot.generation = ++timer_generations_;
   slot.timer->expires_after(std::chrono::nanoseconds(std::max<std::int64_t>(after.ns, 0)));
-  slot.timer->async_wait([this, id, generation](boost::system::error_code ec) {
-    if (ec || stopped_) return;
+  slot.timer->async_wait([this, alive = alive_, id, generation](boost::system::error_code ec) {
+    if (ec || !*alive || stopped_) return;
     auto it = timers_.find(id);
     if (it == timers_.end() || it->second.generation != generation) return;
     timers_.erase(it);  // fired: the table holds armed timers only
@@ -317,8 +320,8 @@ void UdpHost::housekeeping() {
   for (auto it = request_arrivals_.begin(); it != request_arrivals_.end();)
     it = now - it->second > Duration::secs(60) ? request_arrivals_.erase(it) : std::next(it);
   housekeeping_timer_.expires_after(std::chrono::seconds(1));
-  housekeeping_timer_.async_wait([this](boost::system::error_code ec) {
-    if (!ec && !stopped_) housekeeping();
+  housekeeping_timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
+    if (!ec && *alive && !stopped_) housekeeping();
   });
 }
 

@@ -101,6 +101,9 @@ class UdpHost {
   std::uint64_t datagrams_in_ = 0;
   std::uint64_t datagrams_out_ = 0;
   bool stopped_ = false;
+  // Shared with every handler we queue: the io_context may outlive this host (tests run
+  // several hosts on one loop), and a queued handler checks it before touching `this`.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace knhk::net

@@ -152,8 +152,12 @@ class CommitReplica : public Replica {
     w.u64(committed_);
     out.persist("count", w.bytes());
     auto batch = std::make_shared<const Batch>(Batch{r});
-    out.list.emplace_back(
-        CommitEffect{Seq(committed_), View(0), committed_, batch_digest(*batch), batch, Digest{}});
+    CommitEffect c;
+    c.position = Seq(committed_);
+    c.slot = committed_;
+    c.batch_digest = batch_digest(*batch);
+    c.batch = batch;
+    out.list.emplace_back(std::move(c));
     Reply reply;
     reply.client = r.client;
     reply.id = r.id;
