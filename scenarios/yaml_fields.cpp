@@ -63,7 +63,8 @@ MapFields::MapFields(const Source& src, const Field& map, std::vector<std::strin
     src.fail(map, what + " must be a mapping, got " + describe_node(map.node));
   }
   for (auto it = map.node.begin(); it != map.node.end(); ++it) {
-    const YAML::Node& key = it->first;
+    // By value: the iterator's pair is a temporary proxy, a reference into it would dangle.
+    const YAML::Node key = it->first;
     if (!key.IsScalar()) src.fail(key.Mark(), "keys" + where(map.path) + " must be plain words");
     const std::string& name = key.Scalar();
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
