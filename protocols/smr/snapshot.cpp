@@ -51,14 +51,64 @@ std::map<ClientId, ClientEntry> get_clients(Reader& r) {
 
 }  // namespace
 
-Digest compute_state_hash(Seq position, const Digest& app_hash,
-                          const std::map<ClientId, ClientEntry>& clients) {
+Digest client_digest(ClientId c, const ClientEntry& e) {
   Writer w;
-  w.string("knhk.smr.state.v1");
+  w.string("knhk.smr.client.v1");
+  put(w, c);
+  put(w, e.last_request);
+  w.bytes(e.last_result);
+  put(w, e.floor);
+  w.u32(static_cast<std::uint32_t>(e.recent.size()));
+  for (const auto& [id, result] : e.recent) {
+    put(w, id);
+    w.bytes(result);
+  }
+  return blake2b(w.bytes());
+}
+
+// Both digests read as 256-bit little-endian integers; the sum wraps modulo 2^256.
+Digest digest_add(const Digest& a, const Digest& b) {
+  Digest out;
+  unsigned carry = 0;
+  for (std::size_t i = 0; i < a.bytes.size(); ++i) {
+    unsigned s = unsigned(a.bytes[i]) + unsigned(b.bytes[i]) + carry;
+    out.bytes[i] = static_cast<std::uint8_t>(s);
+    carry = s >> 8;
+  }
+  return out;
+}
+
+Digest digest_sub(const Digest& a, const Digest& b) {
+  Digest out;
+  int borrow = 0;
+  for (std::size_t i = 0; i < a.bytes.size(); ++i) {
+    int d = int(a.bytes[i]) - int(b.bytes[i]) - borrow;
+    borrow = d < 0 ? 1 : 0;
+    out.bytes[i] = static_cast<std::uint8_t>(d + (borrow << 8));
+  }
+  return out;
+}
+
+Digest client_table_digest(const std::map<ClientId, ClientEntry>& clients) {
+  Digest sum;
+  for (const auto& [c, e] : clients) sum = digest_add(sum, client_digest(c, e));
+  return sum;
+}
+
+Digest compute_state_hash(Seq position, const Digest& app_hash, std::size_t client_count,
+                          const Digest& table_digest) {
+  Writer w;
+  w.string("knhk.smr.state.v2");
   put(w, position);
   w.digest(app_hash);
-  put_clients(w, clients);
+  w.u64(client_count);
+  w.digest(table_digest);
   return blake2b(w.bytes());
+}
+
+Digest compute_state_hash(Seq position, const Digest& app_hash,
+                          const std::map<ClientId, ClientEntry>& clients) {
+  return compute_state_hash(position, app_hash, clients.size(), client_table_digest(clients));
 }
 
 bool snapshot_hash_valid(const Snapshot& s) {

@@ -25,7 +25,32 @@ StateMachine::StateMachine(std::unique_ptr<Application> app, std::uint64_t snaps
     : app_(std::move(app)),
       snapshot_interval_(snapshot_interval),
       initial_app_state_(app_->snapshot()) {
-  state_hash_ = compute_state_hash(position_, app_->state_hash(), clients_);
+  recompute_state_hash();
+}
+
+void StateMachine::recompute_state_hash() {
+  state_hash_ = compute_state_hash(position_, app_->state_hash(), clients_.size(), table_digest_);
+}
+
+void StateMachine::rebuild_client_digests() {
+  client_digests_.clear();
+  table_digest_ = Digest{};
+  for (const auto& [c, e] : clients_) {
+    Digest d = client_digest(c, e);
+    client_digests_.emplace_hint(client_digests_.end(), c, d);
+    table_digest_ = digest_add(table_digest_, d);
+  }
+}
+
+// Swaps the client's old digest for its current one in the table digest.
+void StateMachine::refresh_client_digest(ClientId c) {
+  Digest d = client_digest(c, clients_.at(c));
+  auto [it, inserted] = client_digests_.try_emplace(c, d);
+  if (!inserted) {
+    table_digest_ = digest_sub(table_digest_, it->second);
+    it->second = d;
+  }
+  table_digest_ = digest_add(table_digest_, d);
 }
 
 Digest StateMachine::state_hash() const {
@@ -70,13 +95,18 @@ std::vector<ExecutedRequest> StateMachine::apply_batch(const Batch& batch) {
   position_ = position_.next();
   std::vector<ExecutedRequest> executed;
   executed.reserve(batch.size());
+  std::vector<ClientId> touched;
   for (const auto& r : batch) {
     ExecutedRequest e{&r, {}, false};
     e.result = apply_request(r, e.duplicate);
+    if (!e.duplicate) touched.push_back(r.client);
     executed.push_back(std::move(e));
   }
+  std::sort(touched.begin(), touched.end());
+  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+  for (ClientId c : touched) refresh_client_digest(c);
   commands_since_snapshot_ += batch.size();
-  state_hash_ = compute_state_hash(position_, app_->state_hash(), clients_);
+  recompute_state_hash();
   return executed;
 }
 
@@ -122,7 +152,8 @@ void StateMachine::reset_to_initial() {
   commands_since_snapshot_ = 0;
   durable_snapshot_.reset();
   log_first_ = Seq(1);
-  state_hash_ = compute_state_hash(position_, app_->state_hash(), clients_);
+  rebuild_client_digests();
+  recompute_state_hash();
 }
 
 // Verifies the hash before touching anything; reverts the application if it accepted
@@ -137,6 +168,7 @@ bool StateMachine::load_snapshot(const Snapshot& s) {
   }
   position_ = s.position;
   clients_ = s.clients;
+  rebuild_client_digests();
   state_hash_ = s.state_hash;
   commands_since_snapshot_ = 0;
   durable_snapshot_ = s;

@@ -55,9 +55,20 @@ Bytes encode_snapshot(const Snapshot& s);
 // the hash (install_snapshot and recover do).
 std::optional<Snapshot> decode_snapshot(std::span<const std::uint8_t> bytes);
 // The replicated state hash: BLAKE2b over a domain tag, the position, the application's
-// snapshot hash and the canonical client table.
+// state hash, the number of clients and the client-table digest. The table digest is the
+// sum modulo 2^256 of client_digest over all clients (an AdHash-style multiset hash), so
+// a commit updates it for the clients its batch touched only, and it depends on the
+// table's contents alone, not on the order in which clients were added.
 Digest compute_state_hash(Seq position, const Digest& app_hash,
                           const std::map<ClientId, ClientEntry>& clients);
+Digest compute_state_hash(Seq position, const Digest& app_hash, std::size_t client_count,
+                          const Digest& table_digest);
+// BLAKE2b over a domain tag, the client id and its canonical entry.
+Digest client_digest(ClientId c, const ClientEntry& e);
+Digest client_table_digest(const std::map<ClientId, ClientEntry>& clients);
+// Digests as 256-bit little-endian integers, modulo 2^256.
+Digest digest_add(const Digest& a, const Digest& b);
+Digest digest_sub(const Digest& a, const Digest& b);
 // True when s.state_hash matches its contents (the app state hashed as BLAKE2b of its bytes).
 bool snapshot_hash_valid(const Snapshot& s);
 
@@ -127,6 +138,9 @@ class StateMachine {
   void erase_log_up_to(Seq last, Effects& out);
   void reset_to_initial();
   bool load_snapshot(const Snapshot& s);
+  void rebuild_client_digests();
+  void refresh_client_digest(ClientId c);
+  void recompute_state_hash();
 
   std::unique_ptr<Application> app_;
   std::uint64_t snapshot_interval_;
@@ -137,6 +151,10 @@ class StateMachine {
   Bytes initial_app_state_;  // the application's state before any command
   Seq log_first_{1};         // lowest position whose log entry may still be stored
   Digest state_hash_;        // cached hash of the current state
+  // client_digest of each entry in clients_, and their sum (client_table_digest), kept
+  // up to date per touched client so a commit does not re-encode the whole table.
+  std::map<ClientId, Digest> client_digests_;
+  Digest table_digest_;
 };
 
 }  // namespace knhk::smr
