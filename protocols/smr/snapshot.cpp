@@ -51,19 +51,38 @@ std::map<ClientId, ClientEntry> get_clients(Reader& r) {
 
 }  // namespace
 
+Digest reply_digest(ClientId c, RequestId id, const Bytes& result) {
+  Hasher h;
+  h.update(std::string("knhk.smr.reply.v1"));
+  h.update_u64(c.value);
+  h.update_u64(id.value);
+  h.update_u64(result.size());
+  h.update(result);
+  return h.finish();
+}
+
+Digest reply_cache_digest(ClientId c, const ClientEntry& e) {
+  Digest sum;
+  for (const auto& [id, result] : e.recent) sum = digest_add(sum, reply_digest(c, id, result));
+  return sum;
+}
+
+// Every variable-length field is length-prefixed, so the hasher input is unambiguous.
+Digest client_digest(ClientId c, const ClientEntry& e, const Digest& reply_cache) {
+  Hasher h;
+  h.update(std::string("knhk.smr.client.v2"));
+  h.update_u64(c.value);
+  h.update_u64(e.last_request.value);
+  h.update_u64(e.last_result.size());
+  h.update(e.last_result);
+  h.update_u64(e.floor.value);
+  h.update_u64(e.recent.size());
+  h.update(reply_cache.bytes);
+  return h.finish();
+}
+
 Digest client_digest(ClientId c, const ClientEntry& e) {
-  Writer w;
-  w.string("knhk.smr.client.v1");
-  put(w, c);
-  put(w, e.last_request);
-  w.bytes(e.last_result);
-  put(w, e.floor);
-  w.u32(static_cast<std::uint32_t>(e.recent.size()));
-  for (const auto& [id, result] : e.recent) {
-    put(w, id);
-    w.bytes(result);
-  }
-  return blake2b(w.bytes());
+  return client_digest(c, e, reply_cache_digest(c, e));
 }
 
 // Both digests read as 256-bit little-endian integers; the sum wraps modulo 2^256.

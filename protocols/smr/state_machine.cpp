@@ -36,21 +36,21 @@ void StateMachine::rebuild_client_digests() {
   client_digests_.clear();
   table_digest_ = Digest{};
   for (const auto& [c, e] : clients_) {
-    Digest d = client_digest(c, e);
+    ClientDigests d;
+    d.reply_cache = reply_cache_digest(c, e);
+    d.client = client_digest(c, e, d.reply_cache);
     client_digests_.emplace_hint(client_digests_.end(), c, d);
-    table_digest_ = digest_add(table_digest_, d);
+    table_digest_ = digest_add(table_digest_, d.client);
   }
 }
 
-// Swaps the client's old digest for its current one in the table digest.
+// Swaps the client's old digest for its current one in the table digest (a new client's
+// old digest is zero, so subtracting it is a no-op).
 void StateMachine::refresh_client_digest(ClientId c) {
-  Digest d = client_digest(c, clients_.at(c));
-  auto [it, inserted] = client_digests_.try_emplace(c, d);
-  if (!inserted) {
-    table_digest_ = digest_sub(table_digest_, it->second);
-    it->second = d;
-  }
-  table_digest_ = digest_add(table_digest_, d);
+  ClientDigests& d = client_digests_[c];
+  table_digest_ = digest_sub(table_digest_, d.client);
+  d.client = client_digest(c, clients_.at(c), d.reply_cache);
+  table_digest_ = digest_add(table_digest_, d.client);
 }
 
 Digest StateMachine::state_hash() const {
@@ -79,10 +79,14 @@ Bytes StateMachine::apply_request(const Request& r, bool& duplicate) {
   duplicate = false;
   Bytes result = app_->apply(r.operation);
   ClientEntry& e = clients_[r.client];
+  Digest& reply_cache = client_digests_[r.client].reply_cache;
   e.recent[r.id] = result;
+  reply_cache = digest_add(reply_cache, reply_digest(r.client, r.id, result));
   if (e.recent.size() > kReplyCacheWindow) {
-    e.floor = std::max(e.floor, e.recent.begin()->first.next());
-    e.recent.erase(e.recent.begin());
+    auto oldest = e.recent.begin();
+    e.floor = std::max(e.floor, oldest->first.next());
+    reply_cache = digest_sub(reply_cache, reply_digest(r.client, oldest->first, oldest->second));
+    e.recent.erase(oldest);
   }
   if (r.id >= e.last_request) {
     e.last_request = r.id;

@@ -63,7 +63,13 @@ Digest compute_state_hash(Seq position, const Digest& app_hash,
                           const std::map<ClientId, ClientEntry>& clients);
 Digest compute_state_hash(Seq position, const Digest& app_hash, std::size_t client_count,
                           const Digest& table_digest);
-// BLAKE2b over a domain tag, the client id and its canonical entry.
+// A client's digest: BLAKE2b over a domain tag, the client id, the entry's fixed fields
+// and its reply-cache digest, which is the sum modulo 2^256 of reply_digest over
+// `recent` — so one execution updates it with one add and at most one subtract, instead
+// of rehashing up to kReplyCacheWindow results.
+Digest reply_digest(ClientId c, RequestId id, const Bytes& result);
+Digest reply_cache_digest(ClientId c, const ClientEntry& e);
+Digest client_digest(ClientId c, const ClientEntry& e, const Digest& reply_cache);
 Digest client_digest(ClientId c, const ClientEntry& e);
 Digest client_table_digest(const std::map<ClientId, ClientEntry>& clients);
 // Digests as 256-bit little-endian integers, modulo 2^256.
@@ -153,7 +159,11 @@ class StateMachine {
   Digest state_hash_;        // cached hash of the current state
   // client_digest of each entry in clients_, and their sum (client_table_digest), kept
   // up to date per touched client so a commit does not re-encode the whole table.
-  std::map<ClientId, Digest> client_digests_;
+  struct ClientDigests {
+    Digest reply_cache;  // reply_cache_digest of the entry
+    Digest client;       // client_digest of the entry; zero until first counted
+  };
+  std::map<ClientId, ClientDigests> client_digests_;
   Digest table_digest_;
 };
 
