@@ -95,7 +95,8 @@ int main() {
   const Shape shapes[] = {{"100 keys, 8 clients", 100, 8},
                           {"10 keys, 8 clients", 10, 8},
                           {"1 key, 8 clients", 1, 8},
-                          {"1 key, 12 clients", 1, 12}, {"1 key, 16 clients", 1, 16}};
+                          {"1 key, 12 clients", 1, 12},
+                          {"1 key, 16 clients", 1, 16}};
   for (const auto& s : shapes) {
     run(s, false);
     run(s, true);

@@ -7,8 +7,10 @@ namespace knhk {
 
 std::unique_ptr<Replica> make_replica(const ReplicaSetup& setup) {
   switch (setup.params.kind) {
-    case ProtocolKind::pbft: return pbft::make_replica(setup);
-    case ProtocolKind::hotstuff: return hotstuff::make_replica(setup);
+    case ProtocolKind::pbft:
+      return pbft::make_replica(setup);
+    case ProtocolKind::hotstuff:
+      return hotstuff::make_replica(setup);
   }
   return nullptr;
 }

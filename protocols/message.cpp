@@ -34,17 +34,23 @@ struct TypeName {
 
 Message decode_family(Reader& r) {
   switch (static_cast<Family>(r.u8())) {
-    case Family::request: return Message{decode_request(r)};
-    case Family::reply: return Message{decode_reply(r)};
-    case Family::pbft: return Message{pbft::decode_message(r)};
-    case Family::hotstuff: return Message{hotstuff::decode_message(r)};
+    case Family::request:
+      return Message{decode_request(r)};
+    case Family::reply:
+      return Message{decode_reply(r)};
+    case Family::pbft:
+      return Message{pbft::decode_message(r)};
+    case Family::hotstuff:
+      return Message{hotstuff::decode_message(r)};
   }
   throw DecodeError("unknown message family");
 }
 
 }  // namespace
 
-void encode(Writer& w, const Message& m) { std::visit(EncodeBody{w}, m.body); }
+void encode(Writer& w, const Message& m) {
+  std::visit(EncodeBody{w}, m.body);
+}
 
 Bytes encode(const Message& m) {
   Writer w;
@@ -80,6 +86,8 @@ std::size_t encoded_size(const Message& m) {
   return w.size();
 }
 
-std::string_view type_name(const Message& m) { return std::visit(TypeName{}, m.body); }
+std::string_view type_name(const Message& m) {
+  return std::visit(TypeName{}, m.body);
+}
 
 }  // namespace knhk

@@ -41,7 +41,9 @@ class Writer {
   void u64(std::uint64_t v) { put_le(v, 8); }
   void i64(std::int64_t v) { put_le(static_cast<std::uint64_t>(v), 8); }
   void boolean(bool v) { u8(v ? 1 : 0); }
-  void raw(std::span<const std::uint8_t> data) { buf_.insert(buf_.end(), data.begin(), data.end()); }
+  void raw(std::span<const std::uint8_t> data) {
+    buf_.insert(buf_.end(), data.begin(), data.end());
+  }
   void bytes(std::span<const std::uint8_t> data) {
     u32(static_cast<std::uint32_t>(data.size()));
     raw(data);

@@ -76,7 +76,9 @@ void ensure_sodium() {
 
 }  // namespace
 
-const char* to_string(CryptoScheme s) { return s == CryptoScheme::sim ? "sim" : "ed25519"; }
+const char* to_string(CryptoScheme s) {
+  return s == CryptoScheme::sim ? "sim" : "ed25519";
+}
 
 std::uint64_t keyed_hash64(std::uint64_t key, std::span<const std::uint8_t> data) {
   std::uint64_t h = mix64(key ^ (data.size() * 0x9e3779b97f4a7c15ULL));
@@ -150,9 +152,11 @@ ClusterKeys::ClusterKeys(CryptoScheme scheme, std::uint64_t seed, std::uint32_t 
 
 std::array<std::uint8_t, 32> ClusterKeys::ed25519_seed(Principal p) const {
   Bytes material(17);
-  for (int i = 0; i < 8; ++i) material[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(seed_ >> (8 * i));
+  for (int i = 0; i < 8; ++i)
+    material[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(seed_ >> (8 * i));
   material[8] = static_cast<std::uint8_t>(p.kind);
-  for (int i = 0; i < 4; ++i) material[static_cast<std::size_t>(9 + i)] = static_cast<std::uint8_t>(p.id >> (8 * i));
+  for (int i = 0; i < 4; ++i)
+    material[static_cast<std::size_t>(9 + i)] = static_cast<std::uint8_t>(p.id >> (8 * i));
   return blake2b(material).bytes;
 }
 

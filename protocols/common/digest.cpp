@@ -55,7 +55,9 @@ Hasher::Hasher() {
   crypto_generichash_init(reinterpret_cast<crypto_generichash_state*>(state_), nullptr, 0, 32);
 }
 
-Hasher::~Hasher() { sodium_memzero(state_, sizeof state_); }
+Hasher::~Hasher() {
+  sodium_memzero(state_, sizeof state_);
+}
 
 void Hasher::update(std::span<const std::uint8_t> data) {
   crypto_generichash_update(reinterpret_cast<crypto_generichash_state*>(state_), data.data(),

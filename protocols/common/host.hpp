@@ -117,8 +117,8 @@ struct Effects {
 // A snapshot of a replica's externally visible state, for checkers, metrics and tests.
 struct ReplicaStatus {
   View view;
-  Seq committed;        // log positions committed so far
-  Digest state_hash;    // application state hash after `committed`
+  Seq committed;      // log positions committed so far
+  Digest state_hash;  // application state hash after `committed`
   bool is_leader = false;
   std::uint64_t view_changes = 0;
   std::map<std::string, std::uint64_t> rejected;  // reason -> count

@@ -5,7 +5,9 @@
 namespace knhk {
 namespace {
 
-void put_signature(Writer& w, const Signature& s) { w.raw(s); }
+void put_signature(Writer& w, const Signature& s) {
+  w.raw(s);
+}
 Signature get_signature(Reader& r) {
   Signature s{};
   auto raw = r.raw(s.size());

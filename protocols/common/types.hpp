@@ -49,9 +49,15 @@ struct Duration {
   static constexpr Duration from_seconds(double s) { return {static_cast<std::int64_t>(s * 1e9)}; }
 };
 
-constexpr Duration operator""_us(unsigned long long v) { return Duration::micros(static_cast<std::int64_t>(v)); }
-constexpr Duration operator""_ms(unsigned long long v) { return Duration::millis_(static_cast<std::int64_t>(v)); }
-constexpr Duration operator""_s(unsigned long long v) { return Duration::secs(static_cast<std::int64_t>(v)); }
+constexpr Duration operator""_us(unsigned long long v) {
+  return Duration::micros(static_cast<std::int64_t>(v));
+}
+constexpr Duration operator""_ms(unsigned long long v) {
+  return Duration::millis_(static_cast<std::int64_t>(v));
+}
+constexpr Duration operator""_s(unsigned long long v) {
+  return Duration::secs(static_cast<std::int64_t>(v));
+}
 
 struct Time {
   std::int64_t ns = 0;
