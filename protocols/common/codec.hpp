@@ -151,4 +151,19 @@ struct Decoded {
   explicit operator bool() const { return value.has_value(); }
 };
 
+// Decodes all of `bytes` with `f` (a function of a Reader); nullopt on any decode error
+// or trailing bytes. For small canonical payloads (operations, results, snapshots).
+template <class F>
+auto decode_all(std::span<const std::uint8_t> bytes, F&& f)
+    -> std::optional<decltype(f(std::declval<Reader&>()))> {
+  try {
+    Reader r(bytes);
+    auto v = f(r);
+    r.expect_end();
+    return v;
+  } catch (const DecodeError&) {
+    return std::nullopt;
+  }
+}
+
 }  // namespace knhk

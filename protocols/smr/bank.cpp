@@ -11,19 +11,6 @@ namespace {
 
 constexpr std::uint8_t kSnapshotTag = 0x42;  // 'B'
 
-template <class F>
-auto decode_all(std::span<const std::uint8_t> bytes, F&& f)
-    -> std::optional<decltype(f(std::declval<Reader&>()))> {
-  try {
-    Reader r(bytes);
-    auto v = f(r);
-    r.expect_end();
-    return v;
-  } catch (const DecodeError&) {
-    return std::nullopt;
-  }
-}
-
 Bytes status_result(Status s) {
   return encode_result(Result{s, 0, {}});
 }

@@ -40,19 +40,6 @@ std::optional<Bytes> get_optional(Reader& r, std::uint32_t max_len) {
   return r.bytes(max_len);
 }
 
-template <class F>
-auto decode_all(std::span<const std::uint8_t> bytes, F&& f)
-    -> std::optional<decltype(f(std::declval<Reader&>()))> {
-  try {
-    Reader r(bytes);
-    auto v = f(r);
-    r.expect_end();
-    return v;
-  } catch (const DecodeError&) {
-    return std::nullopt;
-  }
-}
-
 Bytes error_result(std::string reason) {
   return encode_result(Result{Status::error, std::nullopt, std::move(reason)});
 }
