@@ -1,15 +1,17 @@
-// Simulated HotStuff clusters (n = 4, 7, 31) under the faults of issue 4. Every run
-// checks agreement (no two replicas commit different batches or states at one log
-// position) and completion (every operation a client submitted completed), and
-// that benign faults never produce Byzantine evidence.
+// Simulated HotStuff clusters (n = 4, 7, 31) under the faults of issue 4. Every run is
+// judged by tests/support/cluster_checks.hpp: the analysis/ safety checkers (agreement,
+// validity, integrity, state hashes), completion (and that each completed request was
+// committed), no Byzantine evidence under benign faults, convergence.
 #include <catch2/catch.hpp>
 
 #include "protocols/hotstuff/messages.hpp"
 #include "protocols/message.hpp"
 #include "sim/simulation.hpp"
+#include "tests/support/cluster_checks.hpp"
 
 using namespace knhk;
 using namespace knhk::sim;
+using namespace knhk::testing;
 
 namespace {
 
@@ -34,71 +36,11 @@ SimulationConfig cluster(std::uint32_t n, std::uint64_t seed) {
   return c;
 }
 
-void check_agreement(const RunRecord& r) {
-  std::map<Seq, const CommitRecord*> first;
-  for (const auto& c : r.commits) {
-    auto [it, fresh] = first.emplace(c.position, &c);
-    if (fresh) continue;
-    INFO("position " << c.position.value << ": node " << it->second->node.value << " vs node "
-                     << c.node.value);
-    REQUIRE(it->second->batch_digest == c.batch_digest);
-    REQUIRE(it->second->state_hash == c.state_hash);
-  }
-}
-
-// Integrity: no request commits twice (at different positions) on one replica.
-void check_integrity(const RunRecord& r) {
-  std::map<std::pair<NodeId, std::pair<ClientId, RequestId>>, Seq> seen;
-  for (const auto& c : r.commits)
-    for (const auto& req : *c.batch) {
-      auto [it, fresh] =
-          seen.emplace(std::make_pair(c.node, std::make_pair(req.client, req.id)), c.position);
-      INFO("request " << req.client.value << "/" << req.id.value << " on node " << c.node.value);
-      REQUIRE((fresh || it->second == c.position));
-    }
-}
-
-void check_completion(const RunRecord& r, std::size_t at_least) {
-  std::size_t done = 0;
-  for (const auto& op : r.operations) {
-    INFO("client " << op.client.value << " request " << op.request.value);
-    CHECK(op.completed.has_value());
-    if (op.completed) ++done;
-  }
-  CHECK(done >= at_least);
-}
-
-void check_no_evidence(const RunRecord& r) {
-  for (const auto& e : r.evidence)
-    FAIL("evidence against honest node " << e.culprit.value << " by " << e.reporter.value << ": "
-                                         << e.detail);
-}
-
-Seq committed(Simulation& s, NodeId n) {
-  return s.status(n)->committed;
-}
-
 NodeId current_leader(Simulation& s) {
   View v{0};
   for (std::uint32_t i = 0; i < s.replicas(); ++i)
     if (auto st = s.status(NodeId(i))) v = std::max(v, st->view);
   return NodeId(static_cast<std::uint32_t>(v.value % s.replicas()));
-}
-
-// All correct, running replicas end at the same log position and state.
-void check_converged(Simulation& s) {
-  std::optional<ReplicaStatus> ref;
-  for (std::uint32_t i = 0; i < s.replicas(); ++i) {
-    auto st = s.status(NodeId(i));
-    if (!st || s.record().is_faulty(NodeId(i))) continue;
-    if (!ref) {
-      ref = st;
-      continue;
-    }
-    INFO("node " << i);
-    CHECK(st->committed == ref->committed);
-    CHECK(st->state_hash == ref->state_hash);
-  }
 }
 
 // Runs load until `stop_ms`, then lets the cluster drain until `end_ms`.
@@ -140,8 +82,7 @@ TEST_CASE("hotstuff cluster: steady load commits everything in agreement", "[clu
       cfg.clients.stop_at = at(3000);
       Simulation s(cfg);
       const RunRecord& r = run(s, 5000);
-      check_agreement(r);
-      check_integrity(r);
+      check_safety(r);
       check_completion(r, 100);
       check_no_evidence(r);
       check_converged(s);
@@ -161,8 +102,7 @@ TEST_CASE("hotstuff cluster: the leader crashes and commits continue", "[cluster
       const std::size_t before = s.record().completed_operations();
       const RunRecord& r = run(s, 10000);
       CHECK(r.completed_operations() > before + 20);
-      check_agreement(r);
-      check_integrity(r);
+      check_safety(r);
       check_completion(r, 50);
       check_no_evidence(r);
       check_converged(s);
@@ -184,8 +124,7 @@ TEST_CASE("hotstuff cluster: a leader that withholds its proposals is bypassed",
       Simulation s(cfg, factory);
       s.mark_faulty(bad, "withholds proposals");
       const RunRecord& r = run(s, 10000);
-      check_agreement(r);
-      check_integrity(r);
+      check_safety(r);
       check_completion(r, 50);
       check_converged(s);
       // Withholding is not provable misbehaviour: no evidence against anyone.
@@ -213,8 +152,7 @@ TEST_CASE("hotstuff cluster: the next two leaders are partitioned, then healed",
       const std::size_t healed_at = s.record().completed_operations();
       const RunRecord& r = run(s, 20000);
       CHECK(r.completed_operations() > healed_at + 20);
-      check_agreement(r);
-      check_integrity(r);
+      check_safety(r);
       check_completion(r, 50);
       check_no_evidence(r);
       check_converged(s);
@@ -231,8 +169,7 @@ TEST_CASE("hotstuff cluster: 20% message loss", "[cluster]") {
       cfg.clients.stop_at = at(8000);
       Simulation s(cfg);
       const RunRecord& r = run(s, 16000);
-      check_agreement(r);
-      check_integrity(r);
+      check_safety(r);
       check_completion(r, 30);
       check_no_evidence(r);
       check_converged(s);
@@ -261,8 +198,7 @@ TEST_CASE("hotstuff cluster: a crashed replica restarts and catches up", "[clust
       CHECK(committed(s, victim) > behind);
       CHECK(committed(s, victim) == committed(s, NodeId(0)));
       CHECK(s.status(victim)->state_hash == s.status(NodeId(0))->state_hash);
-      check_agreement(r);
-      check_integrity(r);
+      check_safety(r);
       check_completion(r, 50);
       check_no_evidence(r);
     }
@@ -298,8 +234,7 @@ TEST_CASE("hotstuff cluster: agreement across seeds with a random crash, restart
     s.restart(victim);
     INFO("seed " << seed << " n " << n << " victim " << victim.value);
     const RunRecord& r = run(s, 9000);
-    check_agreement(r);
-    check_integrity(r);
+    check_safety(r);
     check_completion(r, 10);
     check_no_evidence(r);
     check_converged(s);

@@ -1,18 +1,16 @@
-// Simulated PBFT clusters (n = 4 and 7) under the faults of issue 3. Every run checks
-// agreement (no two replicas commit different batches or states at one log position),
-// integrity (no request commits twice on one replica), completion (every operation a
-// client submitted completed, and every completed one was committed by a replica), and
-// that benign faults never produce Byzantine evidence.
+// Simulated PBFT clusters (n = 4 and 7) under the faults of issue 3. Every run is judged
+// by tests/support/cluster_checks.hpp: the analysis/ safety checkers (agreement, validity,
+// integrity, state hashes), completion, no Byzantine evidence, convergence.
 #include <catch2/catch.hpp>
-
-#include <cstdlib>
 
 #include "protocols/message.hpp"
 #include "protocols/pbft/messages.hpp"
 #include "sim/simulation.hpp"
+#include "tests/support/cluster_checks.hpp"
 
 using namespace knhk;
 using namespace knhk::sim;
+using namespace knhk::testing;
 
 namespace {
 
@@ -39,94 +37,11 @@ SimulationConfig cluster(std::uint32_t n, std::uint64_t seed) {
   return c;
 }
 
-void check_agreement(const RunRecord& r) {
-  std::map<Seq, const CommitRecord*> first;
-  for (const auto& c : r.commits) {
-    auto [it, fresh] = first.emplace(c.position, &c);
-    if (fresh) continue;
-    INFO("position " << c.position.value << ": node " << it->second->node.value << " vs node "
-                     << c.node.value);
-    REQUIRE(it->second->batch_digest == c.batch_digest);
-    REQUIRE(it->second->state_hash == c.state_hash);
-  }
-}
-
-void check_integrity(const RunRecord& r) {
-  std::map<std::pair<NodeId, std::pair<ClientId, RequestId>>, Seq> seen;
-  for (const auto& c : r.commits)
-    for (const auto& req : *c.batch) {
-      auto [it, fresh] =
-          seen.emplace(std::make_pair(c.node, std::make_pair(req.client, req.id)), c.position);
-      INFO("request " << req.client.value << "/" << req.id.value << " on node " << c.node.value);
-      REQUIRE((fresh || it->second == c.position));
-    }
-}
-
-// Every operation completed, and every completed one is in some replica's committed log.
-void check_completion(const RunRecord& r, std::size_t at_least) {
-  std::set<std::pair<ClientId, RequestId>> committed;
-  for (const auto& c : r.commits)
-    for (const auto& req : *c.batch) committed.insert({req.client, req.id});
-  std::size_t done = 0;
-  for (const auto& op : r.operations) {
-    INFO("client " << op.client.value << " request " << op.request.value);
-    CHECK(op.completed.has_value());
-    if (!op.completed) continue;
-    ++done;
-    CHECK(committed.count({op.client, op.request}) == 1);
-  }
-  CHECK(done >= at_least);
-}
-
-void check_no_evidence(const RunRecord& r) {
-  for (const auto& e : r.evidence)
-    FAIL("evidence against honest node " << e.culprit.value << " by " << e.reporter.value << ": "
-                                         << e.detail);
-}
-
-Seq committed(Simulation& s, NodeId n) {
-  return s.status(n)->committed;
-}
-
 NodeId current_primary(Simulation& s) {
   View v{0};
   for (std::uint32_t i = 0; i < s.replicas(); ++i)
     if (auto st = s.status(NodeId(i)); st && st->is_leader) v = std::max(v, st->view);
   return NodeId(static_cast<std::uint32_t>(v.value % s.replicas()));
-}
-
-// All correct, running replicas end at the same log position and state.
-void check_converged(Simulation& s) {
-  std::optional<ReplicaStatus> ref;
-  for (std::uint32_t i = 0; i < s.replicas(); ++i) {
-    auto st = s.status(NodeId(i));
-    if (!st || s.record().is_faulty(NodeId(i))) continue;
-    if (!ref) {
-      ref = st;
-      continue;
-    }
-    INFO("node " << i);
-    CHECK(st->committed == ref->committed);
-    CHECK(st->state_hash == ref->state_hash);
-  }
-}
-
-void check_all(Simulation& s, std::size_t at_least) {
-  const RunRecord& r = s.record();
-  if (std::getenv("PBFT_VERBOSE")) {
-    std::string views;
-    for (std::uint32_t i = 0; i < s.replicas(); ++i)
-      if (auto st = s.status(NodeId(i)))
-        views += " n" + std::to_string(i) + ":v" + std::to_string(st->view.value) + "/c" +
-                 std::to_string(st->committed.value);
-    WARN("ops " << r.operations.size() << " completed " << r.completed_operations() << " commits "
-                << r.commits.size() << views);
-  }
-  check_agreement(r);
-  check_integrity(r);
-  check_completion(r, at_least);
-  check_no_evidence(r);
-  check_converged(s);
 }
 
 }  // namespace
