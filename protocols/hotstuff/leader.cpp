@@ -151,7 +151,6 @@ void HotStuffReplica::propose(View v, const BlockEntry& parent, Batch batch) {
               std::to_string(p.block.batch.size()) + " requests, " + p.block_hash.short_hex());
   enter_view(v);
   own_proposal_ = p;
-  retransmits_left_ = 2;
   out_->set_timer(kRetransmitTimer, retransmit_interval());
   broadcast(std::move(p));
 }
@@ -161,11 +160,14 @@ Duration HotStuffReplica::retransmit_interval() const {
 }
 
 // Still no QC for our proposal: it or the votes may have been lost. Re-broadcast it;
-// replicas that voted re-send their votes, the others vote now.
+// replicas that voted re-send their votes, the others vote now. This repeats for as long
+// as the QC is still awaited (our own vote moved us to the proposal's view + 1; a timeout
+// moves us beyond): a fixed count (once 2) covered only part of a backed-off view
+// timeout, leaving a correct leader idle after heavy loss.
 void HotStuffReplica::on_retransmit_timer() {
-  if (!own_proposal_ || qc_high_.view >= own_proposal_->block.view || retransmits_left_ == 0)
+  if (!own_proposal_ || qc_high_.view >= own_proposal_->block.view ||
+      pacemaker_.current_view().value > own_proposal_->block.view.value + 1)
     return;
-  --retransmits_left_;
   out_->trace("retransmit", own_proposal_->block.view, 0, "proposal");
   out_->broadcast(make_message(hotstuff::Message(*own_proposal_)));
   out_->set_timer(kRetransmitTimer, retransmit_interval());

@@ -144,7 +144,6 @@ class HotStuffReplica final : public Replica {
   // QC for it is known; a replica that sees a proposal again re-sends its vote.
   std::optional<Proposal> own_proposal_;
   std::optional<Vote> last_vote_;
-  std::uint32_t retransmits_left_ = 0;  // first proposal seen per view (equivocation)
 
   std::map<std::string, std::uint64_t> rejected_;
   std::uint64_t view_changes_ = 0;

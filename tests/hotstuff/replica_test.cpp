@@ -606,3 +606,28 @@ TEST_CASE("loss: a NEW-VIEW is re-sent to the view's leader until it proposes") 
   CHECK(sent<NewView>(quiet).empty());
   for (const auto& t : effects_of<SetTimerEffect>(quiet)) CHECK(t.id != kNewViewTimer);
 }
+
+// A leader whose proposal or votes are lost keeps re-broadcasting the proposal for as
+// long as it stays in the view without a QC (a fixed two re-sends once left it idle for
+// the rest of a backed-off view), and stops as soon as the QC forms.
+TEST_CASE("loss: a leader re-broadcasts its proposal until a QC for it forms") {
+  ChainBuilder c(4);
+  ReplicaSetup s{c.params(), NodeId(0), c.signer(NodeId(0)), c.verifier()};
+  s.params.batch_size = 1;
+  RecordingHost host(make_replica(s));
+  host.start();
+  auto first = sent<Proposal>(host.client_request(c.request(1)));
+  REQUIRE(first.size() == 1);
+  for (int round = 0; round < 6; ++round) {
+    REQUIRE(host.timer_armed(kRetransmitTimer));
+    auto& again = host.fire(kRetransmitTimer);
+    auto p = sent<Proposal>(again);
+    REQUIRE(p.size() == 1);
+    CHECK(p[0].block_hash == first[0].block_hash);
+    CHECK(effects_of<BroadcastEffect>(again).size() == 1);
+  }
+  for (std::uint32_t v : {1u, 2u})
+    host.deliver(NodeId(v), hotstuff::Message(c.vote(first[0].block, NodeId(v))));
+  auto& quiet = host.fire(kRetransmitTimer);
+  for (const auto& p : sent<Proposal>(quiet)) CHECK(p.block_hash != first[0].block_hash);
+}
