@@ -1,20 +1,24 @@
 // Generated-scenario runs per second on one core: short 4-node runs of 2 simulated
 // seconds with sim crypto, as `knhk fuzz` does them (generate, run, check).
-//   build/release/bench/bench_fuzz_throughput [runs]
+//   build/release/bench/bench_fuzz_throughput [runs] [dir]
+// A failed run (correct protocols must pass) is named on stderr and, with `dir`, written
+// there as YAML for `knhk run`.
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <string>
 
 #include "scenarios/generator.hpp"
 #include "scenarios/runner.hpp"
+#include "scenarios/writer.hpp"
 
 using namespace knhk;
 using namespace knhk::scenarios;
 
 namespace {
 
-void measure(ProtocolKind protocol, std::uint64_t runs) {
+void measure(ProtocolKind protocol, std::uint64_t runs, const char* failure_dir) {
   GeneratorOptions o;
   o.protocol = protocol;
   o.nodes = 4;
@@ -23,9 +27,18 @@ void measure(ProtocolKind protocol, std::uint64_t runs) {
   auto start = std::chrono::steady_clock::now();
   const std::clock_t cpu_start = std::clock();
   for (std::uint64_t seed = 1; seed <= runs; ++seed) {
-    auto r = run_scenario(generate_scenario(seed, o));
+    Scenario s = generate_scenario(seed, o);
+    auto r = run_scenario(s);
     events += r.trace_events;
-    failed += r.passed() ? 0 : 1;
+    if (auto* f = r.first_failure()) {
+      failed += 1;
+      // Correct protocols within the budget must pass: name the seed so it can be replayed.
+      std::fprintf(stderr, "%s seed %llu failed %s: %s\n", to_string(protocol),
+                   static_cast<unsigned long long>(seed), f->name.c_str(), f->detail.c_str());
+      if (failure_dir)
+        std::ofstream(std::string(failure_dir) + "/" + to_string(protocol) + "-" + s.name + ".yaml")
+            << to_yaml(s);
+    }
   }
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // CPU time as well: on a shared machine wall time also counts other processes.
@@ -41,6 +54,7 @@ void measure(ProtocolKind protocol, std::uint64_t runs) {
 
 int main(int argc, char** argv) {
   std::uint64_t runs = argc > 1 ? std::stoull(argv[1]) : 300;
-  measure(ProtocolKind::pbft, runs);
-  measure(ProtocolKind::hotstuff, runs);
+  const char* failure_dir = argc > 2 ? argv[2] : nullptr;
+  measure(ProtocolKind::pbft, runs, failure_dir);
+  measure(ProtocolKind::hotstuff, runs, failure_dir);
 }

@@ -9,6 +9,13 @@ namespace {
 
 constexpr std::size_t kReplayHistory = 256;
 
+void send_or_broadcast(std::optional<NodeId> to, const MessagePtr& msg, Effects& out) {
+  if (to)
+    out.send(*to, msg);
+  else
+    out.broadcast(msg);
+}
+
 }  // namespace
 
 void TwinTags::tag(const MessagePtr& m, int twin) {
@@ -27,12 +34,14 @@ std::optional<int> TwinTags::twin_of(const MessagePtr& m) const {
 
 ByzantineControl::ByzantineControl(NodeId node, std::uint32_t nodes, std::uint64_t seed,
                                    std::optional<std::vector<Group>> twin_split,
-                                   std::shared_ptr<TwinTags> tags)
+                                   std::shared_ptr<TwinTags> tags,
+                                   std::shared_ptr<ForkRegistry> forks)
     : node_(node),
       nodes_(nodes),
       rng_(sim::derive_seed(seed, "byzantine-" + std::to_string(node.value))),
       twin_sides_(std::move(twin_split)),
-      tags_(std::move(tags)) {}
+      tags_(std::move(tags)),
+      forks_(std::move(forks)) {}
 
 bool ByzantineControl::on_side(const std::vector<Group>& split, int side, NodeId n) const {
   if (split.size() == 2) {
@@ -53,14 +62,30 @@ bool ByzantineControl::on_side(const std::vector<Group>& split, int side, NodeId
 ByzantineReplica::ByzantineReplica(const ReplicaSetup& setup, const sim::ReplicaFactory& base,
                                    std::shared_ptr<ByzantineControl> control)
     : signer_(setup.signer), control_(std::move(control)), primary_(base(setup)) {
-  if (control_->has_twin()) twin_ = base(setup);  // same id, same keys
+  if (control_->has_twin())
+    twin_ = base(setup);  // same id, same keys
+  else if (setup.params.kind == ProtocolKind::hotstuff)
+    forker_ = std::make_unique<HotStuffForker>(setup, control_->forks());
 }
 
 void ByzantineReplica::step(Time now, const Input& input, Effects& out) {
   if (twin_) return step_twins(now, input, out);
+  if (forker_ && forker_->on_input(input, control_->active(Behavior::equivocate), out)) return;
   scratch_.clear();
   primary_->step(now, input, scratch_);
+  if (forker_) learn_own_proposals(scratch_);
   rewrite(scratch_, out);
+}
+
+void ByzantineReplica::learn_own_proposals(const Effects& effects) {
+  for (const auto& e : effects.list) {
+    const MessagePtr* msg = nullptr;
+    if (auto* s = std::get_if<SendEffect>(&e)) msg = &s->msg;
+    if (auto* b = std::get_if<BroadcastEffect>(&e)) msg = &b->msg;
+    if (!msg) continue;
+    if (auto* h = std::get_if<hotstuff::Message>(&(*msg)->body))
+      if (auto* p = std::get_if<hotstuff::Proposal>(h)) forker_->on_own_proposal(*p);
+  }
 }
 
 void ByzantineReplica::rewrite(Effects& in, Effects& out) {
@@ -83,12 +108,7 @@ void ByzantineReplica::rewrite(Effects& in, Effects& out) {
 }
 
 void ByzantineReplica::emit(std::optional<NodeId> to, const MessagePtr& msg, Effects& out) {
-  auto put = [&](const MessagePtr& m) {
-    if (to)
-      out.send(*to, m);
-    else
-      out.broadcast(m);
-  };
+  auto put = [&](const MessagePtr& m) { send_or_broadcast(to, m, out); };
   const ByzantineFault& f = *control_->active();
   switch (f.behavior) {
     case Behavior::silent:
@@ -138,29 +158,35 @@ std::vector<NodeId> ByzantineReplica::side_members(int side) const {
 // its own votes go the same way (the original to side 0, a vote for another value to
 // side 1), so each side sees a consistent leader.
 void ByzantineReplica::equivocate(std::optional<NodeId> to, const MessagePtr& msg, Effects& out) {
+  if (forker_) return fork(to, msg, out);
   MessagePtr alt;
   if (is_proposal(*msg)) alt = alternative_proposal(*msg, *signer_);
   if (!alt && is_vote(*msg)) alt = conflicting_vote(*msg, *signer_);
-  if (!alt) {
-    if (to)
-      out.send(*to, msg);
-    else
-      out.broadcast(msg);
-    return;
-  }
+  if (!alt) return send_or_broadcast(to, msg, out);
   for (int side = 0; side < 2; ++side)
     for (NodeId n : side_members(side))
       if (!to || *to == n) out.send(n, side == 0 ? msg : alt);
 }
 
+// HotStuff: the fork attack (hotstuff_fork.hpp). Side 0 sees the honest leader, its
+// proposal and its vote; side 1 the fork block, and the node's vote goes to the fork
+// (the forker sends it). Until a fork is possible the leader behaves honestly.
+void ByzantineReplica::fork(std::optional<NodeId> to, const MessagePtr& msg, Effects& out) {
+  const auto* h = std::get_if<hotstuff::Message>(&msg->body);
+  const auto* proposal = h ? std::get_if<hotstuff::Proposal>(h) : nullptr;
+  const auto* vote = h ? std::get_if<hotstuff::Vote>(h) : nullptr;
+  MessagePtr alt = proposal ? forker_->fork_for(*proposal, side_members(1), out) : nullptr;
+  if (!alt && !(vote && forker_->forked_in(vote->view))) return send_or_broadcast(to, msg, out);
+  for (NodeId n : side_members(0))
+    if (!to || *to == n) out.send(n, msg);
+  if (alt)
+    for (NodeId n : side_members(1))
+      if (!to || *to == n) out.send(n, alt);
+}
+
 // Sends the message, then one of its own earlier (validly signed) messages again.
 void ByzantineReplica::replay(std::optional<NodeId> to, const MessagePtr& msg, Effects& out) {
-  auto put = [&](const MessagePtr& m) {
-    if (to)
-      out.send(*to, m);
-    else
-      out.broadcast(m);
-  };
+  auto put = [&](const MessagePtr& m) { send_or_broadcast(to, m, out); };
   put(msg);
   if (!history_.empty()) put(history_[control_->rng().below(history_.size())]);
   history_.push_back(msg);

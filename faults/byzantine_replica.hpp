@@ -2,6 +2,8 @@
 // duplicates or forges its outgoing effects. It signs only with its own key (the
 // replica's signer); it cannot produce another node's signature.
 //
+// `equivocate` in HotStuff is the fork attack of hotstuff_fork.hpp.
+//
 // `twin` runs a second instance of the replica with the same keys (Twins, Bano et al.
 // 2020). Both instances run from boot: while the behaviour is inactive the second is a
 // silent shadow fed the same inputs; while active, messages from side A reach twin A and
@@ -17,6 +19,7 @@
 #include <optional>
 #include <vector>
 
+#include "faults/hotstuff_fork.hpp"
 #include "faults/spec.hpp"
 #include "protocols/common/host.hpp"
 #include "sim/rng.hpp"
@@ -44,7 +47,8 @@ class ByzantineControl {
  public:
   ByzantineControl(NodeId node, std::uint32_t nodes, std::uint64_t seed,
                    std::optional<std::vector<Group>> twin_split,
-                   std::shared_ptr<TwinTags> tags = std::make_shared<TwinTags>());
+                   std::shared_ptr<TwinTags> tags = std::make_shared<TwinTags>(),
+                   std::shared_ptr<ForkRegistry> forks = std::make_shared<ForkRegistry>());
 
   void activate(const ByzantineFault& f) { active_ = f; }
   void deactivate() { active_.reset(); }
@@ -60,6 +64,7 @@ class ByzantineControl {
   const std::vector<Group>& twin_sides() const { return *twin_sides_; }
   sim::Rng& rng() { return rng_; }
   TwinTags& tags() { return *tags_; }
+  const std::shared_ptr<ForkRegistry>& forks() const { return forks_; }
 
  private:
   NodeId node_;
@@ -68,6 +73,7 @@ class ByzantineControl {
   std::optional<std::vector<Group>> twin_sides_;
   std::optional<ByzantineFault> active_;
   std::shared_ptr<TwinTags> tags_;
+  std::shared_ptr<ForkRegistry> forks_;  // HotStuff fork blocks, shared by the run's nodes
 };
 
 class ByzantineReplica : public Replica {
@@ -81,6 +87,8 @@ class ByzantineReplica : public Replica {
   void rewrite(Effects& in, Effects& out);
   void emit(std::optional<NodeId> to, const MessagePtr& msg, Effects& out);
   void equivocate(std::optional<NodeId> to, const MessagePtr& msg, Effects& out);
+  void fork(std::optional<NodeId> to, const MessagePtr& msg, Effects& out);
+  void learn_own_proposals(const Effects& effects);
   void replay(std::optional<NodeId> to, const MessagePtr& msg, Effects& out);
   void step_twins(Time now, const Input& input, Effects& out);
   void step_twin(int k, Time now, const Input& input, bool active, Effects& out);
@@ -90,6 +98,7 @@ class ByzantineReplica : public Replica {
   std::shared_ptr<ByzantineControl> control_;
   std::unique_ptr<Replica> primary_;
   std::unique_ptr<Replica> twin_;
+  std::unique_ptr<HotStuffForker> forker_;  // HotStuff: `equivocate` is a fork attack
   Effects scratch_;
   std::deque<MessagePtr> history_;  // own earlier messages, for `replay`
 };

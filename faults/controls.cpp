@@ -12,9 +12,10 @@ ByzantineControls make_byzantine_controls(const std::vector<FaultSpec>& faults, 
     auto& split = twin_split[NodeId(b->node)];
     if (b->behavior == Behavior::twin && !split) split = b->split;  // the first twin fault's sides
   }
-  auto tags = std::make_shared<TwinTags>();  // one per run: twins of different nodes pair up
+  auto tags = std::make_shared<TwinTags>();       // one per run: twins of different nodes pair up
+  auto forks = std::make_shared<ForkRegistry>();  // one per run: Byzantine nodes collude
   for (auto& [node, split] : twin_split)
-    controls[node] = std::make_shared<ByzantineControl>(node, nodes, seed, split, tags);
+    controls[node] = std::make_shared<ByzantineControl>(node, nodes, seed, split, tags, forks);
   return controls;
 }
 

@@ -5,6 +5,9 @@
 // same kind of runs without a failure.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <filesystem>
+
 #include "scenarios/fuzz.hpp"
 #include "scenarios/loader.hpp"
 #include "scenarios/writer.hpp"
@@ -67,6 +70,11 @@ void require_clean(ProtocolKind protocol) {
   REQUIRE(report.progress.runs == kMaxRunsToFind);
 }
 
+std::string example(const std::string& relative) {
+  const char* src = std::getenv("KNHK_SOURCE_DIR");
+  return (std::filesystem::path(src ? src : ".") / "scenarios" / "examples" / relative).string();
+}
+
 }  // namespace
 
 TEST_CASE("teeth: the correct protocols pass the runs that catch the variants", "[teeth]") {
@@ -96,4 +104,20 @@ TEST_CASE("teeth: HotStuff with a quorum of 2f is caught", "[teeth]") {
 
 TEST_CASE("teeth: HotStuff executing before the three-chain commit is caught", "[teeth]") {
   require_caught(ProtocolKind::hotstuff, BugVariant::execute_before_commit);
+}
+
+// The fork attack of an equivocating HotStuff leader (faults/hotstuff_fork.hpp) on the
+// golden example: correct HotStuff refuses the fork (the example passes, safety and
+// liveness), a HotStuff that ignores its lock commits it — an agreement violation.
+TEST_CASE("teeth: HotStuff ignoring its lock commits an equivocating leader's fork", "[teeth]") {
+  Scenario s = load_scenario_file(example("hotstuff/fork-below-lock.yaml"));
+  REQUIRE(run_scenario(s).passed());
+  RunOptions with_bug;
+  with_bug.bug = BugVariant::ignore_lock;
+  auto r = run_scenario(s, with_bug);
+  REQUIRE_FALSE(r.safety_violations.empty());
+  INFO(analysis::describe(r.safety_violations.front()));
+  CHECK(r.safety_violations.front().check == "agreement");
+  REQUIRE(r.first_failure() != nullptr);
+  CHECK(r.first_failure()->name == "safety");
 }
