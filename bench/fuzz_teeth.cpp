@@ -1,12 +1,13 @@
 // For each deliberately wrong protocol variant: runs of `knhk fuzz`'s loop until the
 // first failed expectation, wall time, and the size of the shrunk scenario. Also the
 // correct protocols over the same number of runs. Prints a Markdown table.
-//   build/release/bench/bench_fuzz_teeth [max_runs]
+//   build/release/bench/bench_fuzz_teeth [max_runs] [variant]   (variant: e.g. ignore_lock)
 #include <chrono>
 #include <cstdio>
 #include <string>
 
 #include "scenarios/fuzz.hpp"
+#include "scenarios/writer.hpp"
 
 using namespace knhk;
 using namespace knhk::scenarios;
@@ -41,6 +42,10 @@ void report(const Variant& v, std::uint64_t max_runs) {
       to_string(v.protocol), to_string(v.bug), f.expectation.c_str(),
       static_cast<unsigned long long>(r.progress.runs), r.wall_seconds_to_failure, total,
       f.shrunk.protocol.nodes, f.shrunk.faults.size(), f.shrunk.duration.seconds());
+  // The evidence, for the reader of the table: what failed, and the shrunk scenario.
+  std::fprintf(stderr, "%s/%s seed %llu: %s\nshrunk: %s\n%s\n", to_string(v.protocol),
+               to_string(v.bug), static_cast<unsigned long long>(f.seed), f.detail.c_str(),
+               f.shrunk_detail.c_str(), to_yaml(f.shrunk).c_str());
 }
 
 }  // namespace
@@ -60,7 +65,9 @@ int main(int argc, char** argv) {
       {ProtocolKind::hotstuff, BugVariant::ignore_lock},
       {ProtocolKind::hotstuff, BugVariant::execute_before_commit},
   };
+  const std::string only = argc > 2 ? argv[2] : "";
   for (const auto& v : variants) {
+    if (!only.empty() && only != to_string(v.bug)) continue;
     report(v, max_runs);
     std::fflush(stdout);
   }

@@ -91,6 +91,48 @@ const Behavior kBehaviours[] = {Behavior::silent,
                                 Behavior::mutate,
                                 Behavior::twin};
 
+// Equivocation attacks agreement itself (with HotStuff it is the fork from below the lock,
+// faults/hotstuff_fork.hpp), so it is drawn more often than the other behaviours.
+Behavior random_behaviour(Rng& rng) {
+  if (rng.bernoulli(0.25)) return Behavior::equivocate;
+  return kBehaviours[rng.below(std::size(kBehaviours))];
+}
+
+// The sides an equivocating leader shows its two blocks to: one honest replica on side 0
+// (it gets the honest proposal and commits), every other replica on side 1 (the fork needs
+// n - f votes there). Side 0 avoids the replicas that lead right after a Byzantine one
+// when it can: that leader must hold the fork to extend it.
+std::vector<Group> fork_split(Rng& rng, std::uint32_t n,
+                              const std::vector<std::uint32_t>& byzantine,
+                              const std::vector<std::uint32_t>& honest) {
+  std::vector<std::uint32_t> candidates;
+  for (auto h : honest)
+    if (std::none_of(byzantine.begin(), byzantine.end(),
+                     [&](std::uint32_t b) { return (b + 1) % n == h; }))
+      candidates.push_back(h);
+  if (candidates.empty()) candidates = honest;
+  const std::uint32_t lone = candidates[rng.below(candidates.size())];
+  Group rest;
+  for (std::uint32_t i = 0; i < n; ++i)
+    if (i != lone) rest.push_back(i);
+  return {{lone}, rest};
+}
+
+// Every equivocating replica gets the same fork split (Byzantine replicas collude; a
+// replica lists itself on side 1 harmlessly: it never sends to itself).
+void assign_fork_splits(Rng& rng, std::uint32_t n, const std::vector<std::uint32_t>& honest,
+                        std::vector<FaultSpec>& faults) {
+  std::vector<std::uint32_t> equivocating;
+  for (const auto& f : faults)
+    if (auto* b = std::get_if<ByzantineFault>(&f.action))
+      if (b->behavior == Behavior::equivocate) equivocating.push_back(b->node);
+  if (equivocating.empty() || honest.empty()) return;
+  auto split = fork_split(rng, n, equivocating, honest);
+  for (auto& f : faults)
+    if (auto* b = std::get_if<ByzantineFault>(&f.action))
+      if (b->behavior == Behavior::equivocate) b->split = split;
+}
+
 // One fault for a replica counted against the budget: a crash (maybe restarted) or a
 // Byzantine behaviour.
 void add_node_fault(Rng& rng, std::uint32_t node, Duration fault_end, bool byzantine,
@@ -105,7 +147,7 @@ void add_node_fault(Rng& rng, std::uint32_t node, Duration fault_end, bool byzan
   }
   ByzantineFault b;
   b.node = node;
-  b.behavior = kBehaviours[rng.below(std::size(kBehaviours))];
+  b.behavior = random_behaviour(rng);
   if (b.behavior == Behavior::mutate) b.p = static_cast<double>(1 + rng.below(5)) / 10.0;
   out.push_back({millis(0), std::nullopt, b});
 }
@@ -159,10 +201,18 @@ Scenario generate_scenario(std::uint64_t seed, const GeneratorOptions& options) 
                              : static_cast<std::uint32_t>(rng.below(f + 1));
   std::vector<std::uint32_t> ids(n);
   for (std::uint32_t i = 0; i < n; ++i) ids[i] = i;
+  // Beyond the budget, half the runs are a colluding fork attack: every faulty replica
+  // equivocates (the attack that needs f + 1 against a correct protocol).
+  const bool collude =
+      options.budget == FaultBudget::f_plus_one && options.byzantine && rng.bernoulli(0.5);
   for (std::uint32_t i = 0; i < faulty; ++i) {  // partial Fisher-Yates: distinct faulty ids
     std::swap(ids[i], ids[i + rng.below(n - i)]);
-    add_node_fault(rng, ids[i], fault_end, options.byzantine, s.faults);
+    if (collude)
+      s.faults.push_back({millis(0), std::nullopt, ByzantineFault{ids[i], Behavior::equivocate}});
+    else
+      add_node_fault(rng, ids[i], fault_end, options.byzantine, s.faults);
   }
+  assign_fork_splits(rng, n, {ids.begin() + faulty, ids.end()}, s.faults);
   auto network_faults = rng.below(3);
   for (std::uint64_t i = 0; i < network_faults; ++i) add_network_fault(rng, n, fault_end, s.faults);
   std::stable_sort(s.faults.begin(), s.faults.end(),

@@ -30,12 +30,11 @@ FuzzOptions fuzz_options(ProtocolKind protocol, BugVariant bug, std::uint64_t ru
   return o;
 }
 
-void require_caught(ProtocolKind protocol, BugVariant bug, std::uint64_t max_runs = kMaxRunsToFind,
-                    std::uint32_t max_nodes = 7) {
-  auto options = fuzz_options(protocol, bug, max_runs);
-  options.generator.max_nodes = max_nodes;
+FuzzFailure require_found(const FuzzOptions& options) {
+  const BugVariant bug = options.run.bug;
   auto report = fuzz(options);
-  INFO(to_string(protocol) << " with " << to_string(bug));
+  INFO(to_string(options.generator.protocol.value_or(ProtocolKind::pbft))
+       << " with " << to_string(bug));
   REQUIRE(report.failure.has_value());
   const FuzzFailure& f = *report.failure;
   INFO("found " << f.expectation << " after " << report.progress.runs << " runs: " << f.detail
@@ -58,6 +57,14 @@ void require_caught(ProtocolKind protocol, BugVariant bug, std::uint64_t max_run
   // ... and shrinking kept it small.
   REQUIRE(f.shrunk.faults.size() <= f.original.faults.size());
   REQUIRE(f.shrunk.protocol.nodes <= f.original.protocol.nodes);
+  return f;
+}
+
+FuzzFailure require_caught(ProtocolKind protocol, BugVariant bug,
+                           std::uint64_t max_runs = kMaxRunsToFind, std::uint32_t max_nodes = 7) {
+  auto options = fuzz_options(protocol, bug, max_runs);
+  options.generator.max_nodes = max_nodes;
+  return require_found(options);
 }
 
 void require_clean(ProtocolKind protocol) {
@@ -102,6 +109,12 @@ TEST_CASE("teeth: HotStuff with a quorum of 2f is caught", "[teeth]") {
   require_caught(ProtocolKind::hotstuff, BugVariant::small_quorum);
 }
 
+TEST_CASE("teeth: HotStuff ignoring its lock is caught (the equivocating leader's fork)",
+          "[teeth]") {
+  auto f = require_caught(ProtocolKind::hotstuff, BugVariant::ignore_lock);
+  CHECK(f.expectation == "safety");
+}
+
 TEST_CASE("teeth: HotStuff executing before the three-chain commit is caught", "[teeth]") {
   require_caught(ProtocolKind::hotstuff, BugVariant::execute_before_commit);
 }
@@ -120,4 +133,15 @@ TEST_CASE("teeth: HotStuff ignoring its lock commits an equivocating leader's fo
   CHECK(r.safety_violations.front().check == "agreement");
   REQUIRE(r.first_failure() != nullptr);
   CHECK(r.first_failure()->name == "safety");
+}
+
+// `knhk fuzz --protocol hotstuff --budget f+1` with the variant: half the generated runs
+// are a colluding fork attack (every faulty replica equivocates), which finds the missing
+// lock quickly; the shrunk scenario passes with the correct protocol.
+TEST_CASE("teeth: fuzzing beyond the budget finds HotStuff ignoring its lock", "[teeth]") {
+  auto options = fuzz_options(ProtocolKind::hotstuff, BugVariant::ignore_lock, 40);
+  options.generator.budget = FaultBudget::f_plus_one;
+  options.generator.nodes = 4;
+  auto f = require_found(options);
+  CHECK(f.expectation == "safety");
 }
