@@ -1,5 +1,6 @@
-// `knhk report FILE...`: a table over run results — the JSON object of `knhk run
-// --report`/`--json`, or the JSON lines of `knhk sweep` — one row per scenario.
+// `knhk report FILE... [--plots DIR]`: a table over run results — the JSON object of `knhk
+// run --report`/`--json`, or the JSON lines of `knhk sweep` — one row per scenario; with
+// --plots, PNG plots of the same files drawn by analysis/python/knhk_plot.py.
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -8,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/json_value.hpp"
+#include "cli/report_plots.hpp"
 
 namespace po = boost::program_options;
 
@@ -96,14 +98,18 @@ void print_table(std::ostream& out, const std::map<std::string, Row>& rows) {
 int report_command(const std::vector<std::string>& args, CommandIo io) {
   po::options_description options("options");
   options.add_options()("files", po::value<std::vector<std::string>>()->required(),
-                        "result files: `knhk run --report` JSON or `knhk sweep` JSON lines");
+                        "result files: `knhk run --report` JSON or `knhk sweep` JSON lines")(
+      "plots", po::value<std::string>(),
+      "also write PNG plots into this directory (needs python3-matplotlib)");
   po::positional_options_description positional;
   positional.add("files", -1);
   po::variables_map vm;
-  if (auto code = parse_options("report", "knhk report FILE...", args, options, positional, vm, io))
+  if (auto code = parse_options("report", "knhk report FILE... [--plots DIR]", args, options,
+                                positional, vm, io))
     return *code;
+  const auto& files = vm["files"].as<std::vector<std::string>>();
   std::map<std::string, Row> rows;
-  for (const auto& file : vm["files"].as<std::vector<std::string>>())
+  for (const auto& file : files)
     if (auto error = read_results(file, rows)) {
       io.err << "knhk report: " << *error << "\n";
       return kExitUsage;
@@ -111,6 +117,9 @@ int report_command(const std::vector<std::string>& args, CommandIo io) {
   print_table(io.out, rows);
   bool all = std::all_of(rows.begin(), rows.end(),
                          [](const auto& kv) { return kv.second.passed == kv.second.runs; });
+  if (vm.count("plots"))
+    if (int code = write_plots(default_plot_tools(), vm["plots"].as<std::string>(), files, io))
+      return code;
   return all ? kExitOk : kExitFailed;
 }
 
