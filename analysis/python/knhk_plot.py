@@ -186,6 +186,12 @@ def shade_faults(ax, run):
         seen.add(label)
 
 
+def from_zero(ax, values):
+    """A y axis from 0, so that differences show in proportion, with room for a legend."""
+    top = np.nanmax(np.asarray(values, dtype=float)) if np.size(values) else 1.0
+    ax.set_ylim(0, (top if np.isfinite(top) and top > 0 else 1.0) * 1.25)
+
+
 def save(fig, out_dir, name):
     path = os.path.join(out_dir, name)
     fig.savefig(path, dpi=90)
@@ -354,8 +360,8 @@ def plot_sweep(records, path, out_dir):
     failed = np.array([r.get("verdict") != "pass" for r in records])
     fig, (lat, thr) = plt.subplots(2, 1, figsize=(9, 5.5), sharex=True)
     name = os.path.splitext(os.path.basename(path))[0]
-    fig.suptitle("sweep %s: %d seeds, %d pass" % (name, len(records), (~failed).sum()),
-                 fontsize=10)
+    fig.suptitle("%s: %d seeds, %d pass" % (os.path.basename(path), len(records),
+                                             (~failed).sum()), fontsize=10)
     lat.plot(seeds, p50, marker="o", markersize=3, label="p50")
     lat.plot(seeds, p99, marker="o", markersize=3, label="p99")
     lat.set_ylabel("latency (ms)")
@@ -365,7 +371,8 @@ def plot_sweep(records, path, out_dir):
     thr.set_ylabel("committed ops/s")
     thr.set_xlabel("seed")
     for ax, y in ((lat, p99), (thr, ops)):
-        ax.set_ylim(bottom=0)  # differences between seeds in proportion
+        from_zero(ax, y)
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         if failed.any():
             ax.scatter(seeds[failed], y[failed], marker="x", color="red", s=40, zorder=3,
                        label="failed seed")
@@ -400,6 +407,8 @@ def plot_vs_nodes(reports, out_dir):
         msg.plot(n, per_op, "o-", color="tab:purple")
         msg.set_ylabel("messages per committed op")
         for ax in (lat, thr, msg):
+            from_zero(ax, [line.get_ydata() for line in ax.get_lines()])
+            ax.set_xticks(sorted(set(n)))
             ax.set_xlabel("replicas (n)")
             ax.grid(alpha=0.3)
         fig.tight_layout()
