@@ -1,7 +1,8 @@
 // For each deliberately wrong protocol variant: runs of `knhk fuzz`'s loop until the
 // first failed expectation, wall time, and the size of the shrunk scenario. Also the
 // correct protocols over the same number of runs. Prints a Markdown table.
-//   build/release/bench/bench_fuzz_teeth [max_runs] [variant]   (variant: e.g. ignore_lock)
+//   build/release/bench/bench_fuzz_teeth [max_runs] [variant|all] [hunt]
+//   (variant: e.g. ignore_lock; hunt: an expectation, e.g. safety: only its failures count)
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -19,7 +20,7 @@ struct Variant {
   BugVariant bug;
 };
 
-void report(const Variant& v, std::uint64_t max_runs) {
+void report(const Variant& v, std::uint64_t max_runs, const std::optional<std::string>& hunt) {
   FuzzOptions o;
   o.generator.protocol = v.protocol;
   o.generator.max_nodes = 7;
@@ -27,6 +28,7 @@ void report(const Variant& v, std::uint64_t max_runs) {
   o.max_runs = max_runs;
   o.max_shrink_attempts = 200;
   o.run.bug = v.bug;
+  o.hunt = hunt;
   auto start = std::chrono::steady_clock::now();
   auto r = fuzz(o);
   double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -37,9 +39,11 @@ void report(const Variant& v, std::uint64_t max_runs) {
   }
   const auto& f = *r.failure;
   std::printf(
-      "| %s | %s | %s after %llu runs | %.1f s (shrink incl. %.1f s) | %u nodes, %zu faults, %.1f "
+      "| %s | %s | %s (%s) after %llu runs | %.1f s (shrink incl. %.1f s) | %u nodes, %zu faults, "
+      "%.1f "
       "s |\n",
       to_string(v.protocol), to_string(v.bug), f.expectation.c_str(),
+      f.detail.substr(0, f.detail.find(':')).c_str(),
       static_cast<unsigned long long>(r.progress.runs), r.wall_seconds_to_failure, total,
       f.shrunk.protocol.nodes, f.shrunk.faults.size(), f.shrunk.duration.seconds());
   // The evidence, for the reader of the table: what failed, and the shrunk scenario.
@@ -65,10 +69,12 @@ int main(int argc, char** argv) {
       {ProtocolKind::hotstuff, BugVariant::ignore_lock},
       {ProtocolKind::hotstuff, BugVariant::execute_before_commit},
   };
-  const std::string only = argc > 2 ? argv[2] : "";
+  const std::string only = argc > 2 ? argv[2] : "all";
+  std::optional<std::string> hunt;
+  if (argc > 3) hunt = argv[3];
   for (const auto& v : variants) {
-    if (!only.empty() && only != to_string(v.bug)) continue;
-    report(v, max_runs);
+    if (only != "all" && only != to_string(v.bug)) continue;
+    report(v, max_runs, hunt);
     std::fflush(stdout);
   }
 }

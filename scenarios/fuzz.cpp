@@ -1,5 +1,7 @@
 #include "scenarios/fuzz.hpp"
 
+#include <algorithm>
+
 namespace knhk::scenarios {
 namespace {
 
@@ -15,21 +17,38 @@ std::string failure_signature(const ExpectationResult& e) {
   return e.name + "/" + e.detail.substr(0, e.detail.find(':'));
 }
 
-FuzzFailure shrink_failure(std::uint64_t seed, const Scenario& original, const RunResult& run,
-                           const FuzzOptions& options) {
+// The failure the search looks for: the first failed expectation, or with `hunt` the
+// first failure of that expectation.
+const ExpectationResult* wanted_failure(const RunResult& r,
+                                        const std::optional<std::string>& hunt) {
+  if (!hunt) return r.first_failure();
+  auto it = std::find_if(r.expectations.begin(), r.expectations.end(),
+                         [&](const ExpectationResult& e) { return !e.passed && e.name == *hunt; });
+  return it == r.expectations.end() ? nullptr : &*it;
+}
+
+std::optional<std::string> wanted_signature(const Scenario& s, const FuzzOptions& options) {
+  auto result = run_scenario(s, options.run);
+  if (auto* f = wanted_failure(result, options.hunt)) return failure_signature(*f);
+  return std::nullopt;
+}
+
+FuzzFailure shrink_failure(std::uint64_t seed, const Scenario& original,
+                           const ExpectationResult& failed, const FuzzOptions& options) {
   FuzzFailure failure;
   failure.seed = seed;
   failure.original = original;
-  failure.expectation = run.first_failure()->name;
-  failure.detail = run.first_failure()->detail;
-  const std::string wanted = failure_signature(*run.first_failure());
+  failure.expectation = failed.name;
+  failure.detail = failed.detail;
+  const std::string wanted = failure_signature(failed);
   auto still_fails = [&](const Scenario& candidate) {
-    return failure_signature_of(candidate, options.run) == wanted;
+    return wanted_signature(candidate, options) == wanted;
   };
   failure.shrink_stats = shrink_scenario(original, still_fails, options.max_shrink_attempts);
   failure.shrunk = failure.shrink_stats.scenario;
   auto replay = run_scenario(failure.shrunk, options.run);
-  failure.shrunk_detail = replay.first_failure() ? replay.first_failure()->detail : "";
+  auto* again = wanted_failure(replay, options.hunt);
+  failure.shrunk_detail = again ? again->detail : "";
   return failure;
 }
 
@@ -58,10 +77,12 @@ FuzzReport fuzz(const FuzzOptions& options) {
     report.progress.runs += 1;
     report.progress.simulated_seconds += s.duration.seconds();
     report.progress.wall_seconds = seconds_since(start);
+    const ExpectationResult* failed = wanted_failure(result, options.hunt);
+    if (!failed && !result.passed()) report.progress.skipped += 1;
     if (options.on_progress) options.on_progress(report.progress);
-    if (!result.passed()) {
+    if (failed) {
       report.wall_seconds_to_failure = report.progress.wall_seconds;
-      report.failure = shrink_failure(seed, s, result, options);
+      report.failure = shrink_failure(seed, s, *failed, options);
       break;
     }
   }

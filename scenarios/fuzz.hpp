@@ -18,6 +18,7 @@ namespace knhk::scenarios {
 
 struct FuzzProgress {
   std::uint64_t runs = 0;
+  std::uint64_t skipped = 0;  // runs that failed an expectation other than the hunted one
   double simulated_seconds = 0;
   double wall_seconds = 0;
   double runs_per_second() const { return wall_seconds > 0 ? runs / wall_seconds : 0; }
@@ -30,6 +31,9 @@ struct FuzzOptions {
   std::optional<std::chrono::duration<double>> time_limit;  // wall-clock budget
   std::uint32_t max_shrink_attempts = 300;
   RunOptions run;  // e.g. a deliberately wrong protocol variant in tests
+  // Only a failure of this expectation ("safety", "liveness", ...) stops the search; runs
+  // that fail another one are counted in `skipped` and the search goes on. Default: any.
+  std::optional<std::string> hunt;
   // Called after every run; the fuzzer never prints by itself.
   std::function<void(const FuzzProgress&)> on_progress;
 };

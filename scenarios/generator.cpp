@@ -168,11 +168,14 @@ void add_network_fault(Rng& rng, std::uint32_t n, Duration fault_end, std::vecto
     case 1:
       out.push_back({at, until, DelayFault{node(), NodeRef::all(), random_millis(rng, 20, 300)}});
       break;
-    case 2:
-      out.push_back(
-          {at, until,
-           DropFault{NodeRef::all(), node(), 0.2 + 0.1 * static_cast<double>(rng.below(6))}});
+    case 2: {
+      // Loss towards one replica, or on every link: then some slot may commit at one
+      // replica only before a view change (what a new primary must carry over).
+      NodeRef to = rng.bernoulli(0.5) ? NodeRef::all() : node();
+      out.push_back({at, until,
+                     DropFault{NodeRef::all(), to, 0.2 + 0.1 * static_cast<double>(rng.below(6))}});
       break;
+    }
     default:
       out.push_back({at, until, DuplicateFault{node(), NodeRef::all(), 0.3}});
       break;
