@@ -1,15 +1,19 @@
 // Replays a scenario file with a deliberately wrong protocol variant (test builds only:
 // `knhk run` cannot select one), printing each expectation and, optionally, the trace.
 // It is how a shrunk counterexample from the teeth tests or bench_fuzz_teeth is read.
-//   build/release/bench/bench_fuzz_replay FILE VARIANT [TRACE.jsonl]
+//   build/release/bench/bench_fuzz_replay FILE VARIANT [TRACE.jsonl | --shrink]
+// --shrink prints the smallest scenario the shrinker finds that fails the same way.
 //   (VARIANT: none, small_quorum, ignore_lock, drop_prepared_certificates,
 //    execute_before_commit, gc_uncommitted)
 #include <cstdio>
 #include <fstream>
 #include <string>
 
+#include "scenarios/fuzz.hpp"
 #include "scenarios/loader.hpp"
 #include "scenarios/runner.hpp"
+#include "scenarios/shrink.hpp"
+#include "scenarios/writer.hpp"
 
 using namespace knhk;
 using namespace knhk::scenarios;
@@ -34,6 +38,14 @@ int main(int argc, char** argv) {
   Scenario s = load_scenario_file(argv[1]);
   RunOptions options;
   options.bug = *variant_named(argv[2]);
+  if (argc > 3 && std::string(argv[3]) == "--shrink") {
+    auto wanted = failure_signature_of(s, options);
+    if (!wanted) return 0;
+    auto shrunk = shrink_scenario(
+        s, [&](const Scenario& c) { return failure_signature_of(c, options) == wanted; });
+    std::printf("%s", to_yaml(shrunk.scenario).c_str());
+    return 1;
+  }
   std::ofstream trace;
   if (argc > 3) {
     trace.open(argv[3]);
