@@ -108,6 +108,12 @@ int report_command(const std::vector<std::string>& args, CommandIo io) {
                                 positional, vm, io))
     return *code;
   const auto& files = vm["files"].as<std::vector<std::string>>();
+  const PlotTools tools = default_plot_tools();
+  if (vm.count("plots"))
+    if (auto problem = plot_tools_problem(tools)) {
+      io.err << "knhk report: " << *problem << "\n";
+      return kExitUsage;
+    }
   std::map<std::string, Row> rows;
   for (const auto& file : files)
     if (auto error = read_results(file, rows)) {
@@ -118,14 +124,13 @@ int report_command(const std::vector<std::string>& args, CommandIo io) {
   bool all = std::all_of(rows.begin(), rows.end(),
                          [](const auto& kv) { return kv.second.passed == kv.second.runs; });
   if (vm.count("plots"))
-    if (int code = write_plots(default_plot_tools(), vm["plots"].as<std::string>(), files, io))
-      return code;
+    if (int code = write_plots(tools, vm["plots"].as<std::string>(), files, io)) return code;
   return all ? kExitOk : kExitFailed;
 }
 
 }  // namespace
 
-KNHK_COMMAND(report, "summarise run results (run --report JSON, sweep JSON lines) as a table",
+KNHK_COMMAND(report, "summarise run results (run --report JSON, sweep JSON lines): table, plots",
              report_command);
 
 }  // namespace knhk::cli

@@ -78,18 +78,17 @@ PlotTools default_plot_tools() {
           env_or("KNHK_PY_MODULE_DIR", KNHK_PY_MODULE_DIR)};
 }
 
+std::optional<std::string> plot_tools_problem(const PlotTools& tools) {
+  if (::access(tools.python.c_str(), X_OK) != 0)
+    return "--plots needs Python 3 with numpy and matplotlib, but " + tools.python +
+           " cannot be run (install python3-numpy python3-matplotlib, or run scripts/setup)";
+  if (::access(tools.script.c_str(), R_OK) != 0)
+    return "the plotting script " + tools.script + " is missing";
+  return std::nullopt;
+}
+
 int write_plots(const PlotTools& tools, const std::string& out_dir,
                 const std::vector<std::string>& files, CommandIo io) {
-  if (::access(tools.python.c_str(), X_OK) != 0) {
-    io.err << "knhk report: --plots needs Python 3 with numpy and matplotlib, but " << tools.python
-           << " cannot be run (install python3-numpy python3-matplotlib, "
-           << "or run scripts/setup)\n";
-    return kExitUsage;
-  }
-  if (::access(tools.script.c_str(), R_OK) != 0) {
-    io.err << "knhk report: the plotting script " << tools.script << " is missing\n";
-    return kExitUsage;
-  }
   std::vector<std::string> argv{tools.python, tools.script, "--out", out_dir};
   argv.insert(argv.end(), files.begin(), files.end());
   auto env = child_environment(tools);

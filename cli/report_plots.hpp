@@ -4,6 +4,7 @@
 // plot is drawn in Python.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,9 +22,12 @@ struct PlotTools {
 };
 PlotTools default_plot_tools();
 
+// Why the plots cannot be drawn (no runnable interpreter, no script), or nullopt.
+std::optional<std::string> plot_tools_problem(const PlotTools& tools);
+
 // Runs `python script --out DIR FILE...`; its standard output goes to io.out and its
 // errors to io.err. Returns the script's exit code (0 written, 2 bad input or missing
-// matplotlib/numpy), or 2 with a message when the interpreter or script cannot be run.
+// matplotlib/numpy), or 2 with a message when the script cannot be started.
 int write_plots(const PlotTools& tools, const std::string& out_dir,
                 const std::vector<std::string>& files, CommandIo io);
 

@@ -55,6 +55,7 @@ class ReportPlots(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
         self.assertIn("--plots needs Python 3 with numpy and matplotlib", p.stderr)
         self.assertIn("/nonexistent/python3 cannot be run", p.stderr)
+        self.assertEqual(p.stdout, "")  # checked before the table
         self.assertFalse(os.path.exists(out))
 
     def test_missing_matplotlib_is_a_clear_error(self):
