@@ -9,7 +9,7 @@ namespace po = boost::program_options;
 
 int keygen_command(const std::vector<std::string>& args, CommandIo io) {
   po::options_description opts("options");
-  std::string protocol, out, host, app, batch_timeout, view_timeout;
+  std::string protocol, out, host, app, batch_timeout, view_timeout, client_auth;
   net::KeygenOptions k;
   opts.add_options()("nodes", po::value(&k.nodes)->default_value(4), "number of replicas (>= 4)")(
       "protocol", po::value(&protocol)->required(), "pbft | hotstuff")(
@@ -19,6 +19,8 @@ int keygen_command(const std::vector<std::string>& args, CommandIo io) {
       "batch-size", po::value<std::uint32_t>(), "requests per batch/block (default 100)")(
       "batch-timeout", po::value(&batch_timeout), "propose a partial batch after this (2ms)")(
       "view-timeout", po::value(&view_timeout), "view change timeout (1s)")(
+      "client-auth", po::value(&client_auth)->default_value("mac"),
+      "client requests/replies: mac (MAC authenticators) | signature (ed25519)")(
       "app", po::value(&app), "kv | bank | noop (kv)")("out", po::value(&out)->required(),
                                                        "directory for the keys and cluster.yaml");
   po::variables_map vm;
@@ -29,6 +31,11 @@ int keygen_command(const std::vector<std::string>& args, CommandIo io) {
     io.err << "knhk keygen: --protocol must be pbft or hotstuff\n";
     return kExitUsage;
   }
+  if (client_auth != "mac" && client_auth != "signature") {
+    io.err << "knhk keygen: --client-auth must be mac or signature\n";
+    return kExitUsage;
+  }
+  k.client_macs = client_auth == "mac";
   try {
     k.params =
         net::default_real_params(protocol == "pbft" ? ProtocolKind::pbft : ProtocolKind::hotstuff);

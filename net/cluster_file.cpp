@@ -1,5 +1,7 @@
 #include "net/cluster_file.hpp"
 
+#include "protocols/common/session_keys.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
@@ -72,6 +74,10 @@ ClusterFile parse_cluster(const YAML::Node& root, const std::filesystem::path& p
   }
   std::string key_dir = root["key_dir"].as<std::string>(".");
   c.key_dir = path.parent_path() / key_dir;
+  std::string client_auth = root["client_auth"].as<std::string>("mac");
+  if (client_auth != "mac" && client_auth != "signature")
+    throw ConfigError("client_auth must be 'mac' or 'signature', not '" + client_auth + "'");
+  c.client_macs = client_auth == "mac";
   return c;
 }
 
@@ -107,6 +113,17 @@ std::map<Principal, PublicKey> ClusterFile::directory() const {
   return d;
 }
 
+std::shared_ptr<const Signer> ClusterFile::signer(Principal self,
+                                                  const Ed25519KeyPair& keys) const {
+  std::shared_ptr<const Signer> base = make_ed25519_signer(self, keys);
+  if (!client_macs) return base;
+  auto session = std::make_shared<Ed25519SessionKeys>(self, keys, directory());
+  // Replicas share MAC keys with clients and clients with replicas, nobody else.
+  session->derive(self.kind == Principal::Kind::replica ? Principal::Kind::client
+                                                        : Principal::Kind::replica);
+  return with_session_keys(std::move(base), std::move(session));
+}
+
 std::shared_ptr<Ed25519Verifier> ClusterFile::verifier() const {
   auto v = std::make_shared<Ed25519Verifier>();
   for (const auto& [p, key] : directory()) v->add(p, key);
@@ -140,6 +157,7 @@ std::string render_cluster_file(const ClusterFile& c) {
     << "  app: " << to_string(p.app) << "\n"
     << "  keys: " << p.keys << "\n"
     << "crypto: ed25519\n"
+    << "client_auth: " << (c.client_macs ? "mac" : "signature") << "\n"
     << "key_dir: .\n"
     << "nodes:\n";
   for (const auto& n : c.nodes)

@@ -27,12 +27,18 @@ struct ClusterFile {
   std::vector<NodeEntry> nodes;           // ordered by id, ids 0..n-1
   std::map<ClientId, PublicKey> clients;  // identities a client process may use
   std::filesystem::path key_dir;          // where node-I.key / client-C.key live
+  // How client requests and replies are authenticated: MAC authenticators from session
+  // keys (`client_auth: mac`, the default) or ed25519 signatures (`signature`).
+  bool client_macs = true;
 
   QuorumRules quorum() const { return {static_cast<std::uint32_t>(nodes.size())}; }
   const NodeEntry* node(NodeId id) const;
   // Every principal's public key, for link keys and signature verification.
   std::map<Principal, PublicKey> directory() const;
   std::shared_ptr<Ed25519Verifier> verifier() const;
+  // The signer of `self` (a replica or client listed here), with its session keys when
+  // client_macs is set.
+  std::shared_ptr<const Signer> signer(Principal self, const Ed25519KeyPair& keys) const;
 };
 
 // Thrown for a missing, malformed or inconsistent cluster or key file; the message

@@ -25,16 +25,29 @@ enum class DropReason : std::uint8_t {
   unexpected_message,   // a message type this principal may not send to us
   unknown_destination,  // a reply for a client whose address we never learnt
   send_failed,          // the socket refused the datagram (buffer full, unreachable)
+  replayed,             // a message id already delivered, or older than the replay window
 };
 
-inline constexpr std::size_t kDropReasonCount = 16;
+inline constexpr std::size_t kDropReasonCount = 17;
 
 constexpr std::string_view to_string(DropReason r) {
-  constexpr std::array<std::string_view, kDropReasonCount> names = {
-      "truncated",          "oversized",           "bad_magic",           "bad_version",
-      "bad_header",         "wrong_receiver",      "unknown_sender",      "bad_auth",
-      "decode_failed",      "reassembly_conflict", "reassembly_evicted",  "reassembly_timeout",
-      "principal_mismatch", "unexpected_message",  "unknown_destination", "send_failed"};
+  constexpr std::array<std::string_view, kDropReasonCount> names = {"truncated",
+                                                                    "oversized",
+                                                                    "bad_magic",
+                                                                    "bad_version",
+                                                                    "bad_header",
+                                                                    "wrong_receiver",
+                                                                    "unknown_sender",
+                                                                    "bad_auth",
+                                                                    "decode_failed",
+                                                                    "reassembly_conflict",
+                                                                    "reassembly_evicted",
+                                                                    "reassembly_timeout",
+                                                                    "principal_mismatch",
+                                                                    "unexpected_message",
+                                                                    "unknown_destination",
+                                                                    "send_failed",
+                                                                    "replayed"};
   return names[static_cast<std::size_t>(r)];
 }
 

@@ -3,7 +3,7 @@
 //
 //   offset size field
 //   0      4    magic "KNHK" (0x4B484E4B little-endian)
-//   4      1    wire version (1)
+//   4      1    wire version (2: keyed-BLAKE2b tags; 1 used HMAC-SHA512-256)
 //   5      1    sender kind (0 replica, 1 client)
 //   6      4    sender id
 //   10     1    receiver kind
@@ -13,7 +13,7 @@
 //   25     2    fragment count (>= 1)
 //   27     4    total length of the encoded message
 //   31     ...  fragment bytes
-//   end-32 32   tag: crypto_auth (HMAC-SHA512-256) under the sender/receiver pair key
+//   end-32 32   tag: keyed BLAKE2b-256 under the sender/receiver pair key
 #pragma once
 
 #include <cstddef>
@@ -27,7 +27,7 @@
 namespace knhk::net {
 
 inline constexpr std::uint32_t kFrameMagic = 0x4B484E4B;
-inline constexpr std::uint8_t kWireVersion = 1;
+inline constexpr std::uint8_t kWireVersion = 2;
 inline constexpr std::size_t kHeaderBytes = 31;
 inline constexpr std::size_t kTagBytes = 32;
 // IPv4 UDP payload limit is 65507; stay below it with room to spare.

@@ -49,7 +49,7 @@ int run_node(const NodeOptions& o, std::ostream& out) {
   spdlog::cfg::load_env_levels();  // SPDLOG_LEVEL=debug shows commits and trace events
   ClusterFile cluster = load_cluster_file(o.cluster_file);
   KeyFile key = load_node_key(cluster, o.id);
-  ReplicaSetup setup{cluster.params, o.id, make_ed25519_signer(Principal::replica(o.id), key.keys),
+  ReplicaSetup setup{cluster.params, o.id, cluster.signer(Principal::replica(o.id), key.keys),
                      cluster.verifier()};
   std::unique_ptr<Replica> replica = make_replica(setup);
 

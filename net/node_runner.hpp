@@ -19,6 +19,7 @@ struct KeygenOptions {
   std::uint16_t base_port = 7000;
   std::uint32_t clients = 64;  // client identities (one outstanding request each)
   std::filesystem::path out;
+  bool client_macs = true;  // cluster file's client_auth: mac (else signature)
 };
 // Writes OUT/node-I.key, OUT/client-C.key (0600) and OUT/cluster.yaml; returns the file.
 ClusterFile keygen(const KeygenOptions& o);

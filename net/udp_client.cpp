@@ -8,6 +8,7 @@
 #include <cmath>
 #include <deque>
 
+#include "net/datagram_io.hpp"
 #include "net/udp_host.hpp"
 #include "net/wire.hpp"
 #include "protocols/common/client.hpp"
@@ -47,6 +48,7 @@ class LoadRunner {
   void tick();
   void submit_if_allowed(Identity& id, Time now);
   void send(Identity& id, const ClientOutput& out);
+  void send_queued();
   void completed(const ClientOutput& out);
   bool finished(Time now) const;
   void print_progress(Time now);
@@ -58,8 +60,8 @@ class LoadRunner {
   std::vector<udp::endpoint> replicas_;
   std::vector<std::unique_ptr<Identity>> identities_;
   std::map<ClientId, Identity*> by_id_;
-  std::array<std::uint8_t, 65536> buffer_{};
-  udp::endpoint from_;
+  BatchReceiver receiver_;
+  BatchSender outbox_;  // sent together at the end of each wake-up (sendmmsg)
   ClientReport report_;
   Time started_, last_completion_, last_progress_;
   std::uint64_t completed_at_last_progress_ = 0;
@@ -78,10 +80,11 @@ LoadRunner::LoadRunner(const ClientOptions& o) : o_(o), socket_(io_), timer_(io_
     Principal self = Principal::client(cid);
     ClientCoreConfig config{cid, static_cast<std::uint32_t>(o.cluster.nodes.size()),
                             o.request_timeout, first};
-    std::shared_ptr<const Signer> signer = make_ed25519_signer(self, key.keys);
+    std::shared_ptr<const Signer> signer = o.cluster.signer(self, key.keys);
     identities_.push_back(std::make_unique<Identity>(
         Identity{ClientCore(config, signer, verifier),
                  Wire(LinkKeys(self, key.keys, o.cluster.directory()))}));
+    identities_.back()->wire.derive_keys(Principal::Kind::replica);
     by_id_[cid] = identities_.back().get();
   }
   socket_.open(udp::v4());
@@ -94,6 +97,7 @@ LoadRunner::LoadRunner(const ClientOptions& o) : o_(o), socket_(io_), timer_(io_
 ClientReport LoadRunner::run() {
   started_ = last_completion_ = last_progress_ = steady_now();
   for (auto& id : identities_) submit_if_allowed(*id, started_);
+  send_queued();
   receive();
   tick();
   io_.run();
@@ -108,18 +112,19 @@ ClientReport LoadRunner::run() {
 }
 
 void LoadRunner::receive() {
-  socket_.async_receive_from(
-      asio::buffer(buffer_), from_, [this](boost::system::error_code ec, std::size_t n) {
-        if (ec == asio::error::operation_aborted) return;
-        if (!ec) on_datagram(std::span(buffer_.data(), n));
-        for (int i = 0; i < 256; ++i) {
-          boost::system::error_code again;
-          std::size_t m = socket_.receive_from(asio::buffer(buffer_), from_, 0, again);
-          if (again) break;
-          on_datagram(std::span(buffer_.data(), m));
-        }
-        receive();
-      });
+  socket_.async_wait(udp::socket::wait_read, [this](boost::system::error_code ec) {
+    if (ec == asio::error::operation_aborted) return;
+    receiver_.drain(
+        socket_.native_handle(), 256,
+        [this](std::span<const std::uint8_t> bytes, const udp::endpoint&) { on_datagram(bytes); });
+    send_queued();
+    receive();
+  });
+}
+
+void LoadRunner::send_queued() {
+  if (!outbox_.empty())
+    report_.drops.add(DropReason::send_failed, outbox_.flush(socket_.native_handle()));
 }
 
 void LoadRunner::on_datagram(std::span<const std::uint8_t> bytes) {
@@ -168,11 +173,7 @@ void LoadRunner::send(Identity& id, const ClientOutput& out) {
     for (std::uint32_t r = 0; r < replicas_.size(); ++r) {
       std::vector<Bytes> datagrams;
       if (!id.wire.seal(Principal::replica(NodeId(r)), message_id, encoded, datagrams)) continue;
-      for (const auto& d : datagrams) {
-        boost::system::error_code ec;
-        socket_.send_to(asio::buffer(d), replicas_[r], 0, ec);
-        if (ec) report_.drops.add(DropReason::send_failed);
-      }
+      for (auto& d : datagrams) outbox_.queue(std::move(d), replicas_[r]);
     }
   }
 }
@@ -198,6 +199,7 @@ void LoadRunner::tick() {
     completed(out);
     submit_if_allowed(*id, now);
   }
+  send_queued();
   for (auto& id : identities_) id->wire.expire(now);
   if (now - last_progress_ >= Duration::secs(1)) print_progress(now);
   timer_.expires_after(kTick);

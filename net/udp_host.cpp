@@ -73,6 +73,8 @@ void UdpHost::start() {
   if (static_cast<std::size_t>(granted.value()) < 2 * kMaxDatagramBytes)
     spdlog::warn("node {}: UDP receive buffer only {} bytes (raise net.core.rmem_max)",
                  config_.id.value, granted.value());
+  wire_.derive_keys(Principal::Kind::replica);
+  wire_.derive_keys(Principal::Kind::client);
   const DurableStore* recovered = &memory_store_;
   if (config_.data_dir) {
     store_ = std::make_unique<FileStore>(*config_.data_dir, config_.fsync);
@@ -109,26 +111,20 @@ void UdpHost::stop() {
 }
 
 void UdpHost::receive() {
-  socket_.async_receive_from(asio::buffer(receive_buffer_), receive_from_,
-                             [this, alive = alive_](boost::system::error_code ec, std::size_t n) {
-                               if (!*alive || stopped_ || ec == asio::error::operation_aborted)
-                                 return;
-                               if (!ec)
-                                 on_datagram(std::span(receive_buffer_.data(), n), receive_from_);
-                               drain_and_flush();
-                               if (!stopped_) receive();
-                             });
+  socket_.async_wait(udp::socket::wait_read, [this, alive = alive_](boost::system::error_code ec) {
+    if (!*alive || stopped_ || ec == asio::error::operation_aborted) return;
+    drain_and_flush();
+    if (!stopped_) receive();
+  });
 }
 
 // Reads what is already queued before going back to the reactor (one wake-up per burst,
-// not per datagram), then executes the effects of the whole burst together.
+// not per datagram; recvmmsg), then executes the effects of the whole burst together.
 void UdpHost::drain_and_flush() {
-  for (std::size_t i = 0; i < kMaxDrainPerWakeup && !stopped_; ++i) {
-    boost::system::error_code again;
-    std::size_t m = socket_.receive_from(asio::buffer(receive_buffer_), receive_from_, 0, again);
-    if (again == asio::error::would_block || again == asio::error::try_again) break;
-    if (!again) on_datagram(std::span(receive_buffer_.data(), m), receive_from_);
-  }
+  receiver_.drain(socket_.native_handle(), kMaxDrainPerWakeup,
+                  [this](std::span<const std::uint8_t> bytes, const udp::endpoint& from) {
+                    if (!stopped_) on_datagram(bytes, from);
+                  });
   flush();
 }
 
@@ -192,6 +188,7 @@ void UdpHost::execute(Effects& effects) {
   }
   if (persisted && store_) store_->sync();
   for (const auto& e : effects.list) execute_one(e);
+  send_queued();
 }
 
 void UdpHost::execute_one(const Effect& e) {
@@ -256,20 +253,21 @@ void UdpHost::send_message(Principal to, const Message& m, std::span<const std::
     return wire_.drops().add(DropReason::unknown_destination);
   metrics_.message_sent(type_name(m), datagrams.size());
   spdlog::trace("node {}: to {} {}", config_.id.value, to.id, type_name(m));
-  send_datagrams(datagrams, ep);
+  send_datagrams(std::move(datagrams), ep);
 }
 
-void UdpHost::send_datagrams(const std::vector<Bytes>& datagrams, const udp::endpoint& to) {
-  for (const auto& d : datagrams) {
-    boost::system::error_code ec;
-    socket_.send_to(asio::buffer(d), to, 0, ec);
-    // UDP may lose datagrams anyway; the protocols retransmit. Never block the loop.
-    if (ec) {
-      wire_.drops().add(DropReason::send_failed);
-    } else {
-      ++datagrams_out_;
-    }
-  }
+void UdpHost::send_datagrams(std::vector<Bytes>&& datagrams, const udp::endpoint& to) {
+  for (auto& d : datagrams) outbox_.queue(std::move(d), to);
+}
+
+// Everything one flush produced leaves together, after its PersistEffects are durable.
+void UdpHost::send_queued() {
+  if (outbox_.empty() || stopped_) return;
+  std::size_t queued = outbox_.size();
+  // UDP may lose datagrams anyway; the protocols retransmit. Never block the loop.
+  std::size_t failed = outbox_.flush(socket_.native_handle());
+  wire_.drops().add(DropReason::send_failed, failed);
+  datagrams_out_ += queued - failed;
 }
 
 void UdpHost::set_timer(TimerId id, Duration after) {

@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "net/cluster_file.hpp"
+#include "net/datagram_io.hpp"
 #include "net/file_store.hpp"
 #include "net/node_metrics.hpp"
 #include "net/wire.hpp"
@@ -73,8 +74,8 @@ class UdpHost {
   void execute_one(const Effect& e);
   void send_message(Principal to, const Message& m, std::span<const std::uint8_t> encoded,
                     std::uint64_t message_id);
-  void send_datagrams(const std::vector<Bytes>& datagrams,
-                      const boost::asio::ip::udp::endpoint& to);
+  void send_datagrams(std::vector<Bytes>&& datagrams, const boost::asio::ip::udp::endpoint& to);
+  void send_queued();
   void set_timer(TimerId id, Duration after);
   void cancel_timer(TimerId id);
   void note_commit(const CommitEffect& c);
@@ -96,8 +97,8 @@ class UdpHost {
   NodeMetrics metrics_;
   // First arrival of each request still uncommitted, for consensus_latency_seconds.
   std::map<std::pair<ClientId, RequestId>, Time> request_arrivals_;
-  std::array<std::uint8_t, 65536> receive_buffer_{};
-  boost::asio::ip::udp::endpoint receive_from_;
+  BatchReceiver receiver_;
+  BatchSender outbox_;  // datagrams of the current flush, sent together (sendmmsg)
   std::uint64_t datagrams_in_ = 0;
   std::uint64_t datagrams_out_ = 0;
   bool stopped_ = false;

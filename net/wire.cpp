@@ -2,16 +2,28 @@
 
 #include <sodium.h>
 
+#include <chrono>
 #include <cstring>
 
 namespace knhk::net {
+namespace {
+
+// A restarted process must continue above the ids of its previous life: peers refuse
+// ids they delivered or that are older than their replay window (replay_window.hpp).
+// The wall clock in µs × 4096 leaves room for 4096 messages per µs of uptime, and the
+// random low bits keep two processes started in the same µs apart.
+std::uint64_t first_message_id() {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  return (static_cast<std::uint64_t>(us.count()) << 12) | (randombytes_random() & 0xFFF);
+}
+
+}  // namespace
 
 Wire::Wire(LinkKeys keys, WireConfig config)
     : keys_(std::move(keys)),
       config_(config),
-      // A restarted process must not reuse the ids of its previous life while a peer
-      // still holds fragments of them, so ids start at a random point.
-      next_message_id_(randombytes_random() | (std::uint64_t{randombytes_random()} << 32)),
+      next_message_id_(first_message_id()),
       from_replicas_(config.replica_limits),
       from_clients_(config.client_limits) {}
 
@@ -78,9 +90,15 @@ std::optional<Received> Wire::open(std::span<const std::uint8_t> datagram, Time 
     drops_.add(DropReason::bad_auth);
     return std::nullopt;
   }
+  // Authentic but perhaps captured and sent again: each message id is delivered once.
+  if (!replay_.fresh(f.header.sender, f.header.message_id)) {
+    drops_.add(DropReason::replayed);
+    return std::nullopt;
+  }
   Reassembler& r = f.header.sender.kind == Principal::Kind::client ? from_clients_ : from_replicas_;
   std::optional<Bytes> whole = r.add(f.header, f.fragment, now, drops_);
   if (!whole) return std::nullopt;
+  replay_.mark(f.header.sender, f.header.message_id);  // complete: later copies are replays
   Decoded<Message> decoded = decode_message(*whole);
   if (!decoded) {
     drops_.add(DropReason::decode_failed);

@@ -12,6 +12,7 @@
 #include "net/frame.hpp"
 #include "net/link_keys.hpp"
 #include "net/reassembly.hpp"
+#include "net/replay_window.hpp"
 #include "protocols/message.hpp"
 
 namespace knhk::net {
@@ -34,6 +35,8 @@ class Wire {
 
   Principal self() const { return keys_.self(); }
   bool knows(Principal p) const { return keys_.knows(p); }
+  // Derives the link keys of every peer of `kind` ahead of its first datagram.
+  void derive_keys(Principal::Kind kind) { keys_.derive(kind); }
 
   // Splits an encoded message into datagrams for `to`, each tagged with the pair key.
   // Every datagram of one call shares a fresh message id. Returns false for an unknown peer.
@@ -59,6 +62,7 @@ class Wire {
   std::uint64_t next_message_id_;
   Reassembler from_replicas_;
   Reassembler from_clients_;
+  ReplayGuard replay_;
   DropCounters drops_;
 };
 

@@ -16,7 +16,7 @@ RequestId ClientCore::submit(Time now, Bytes operation, ClientOutput& out) {
   const RequestId id = next_id_;
   next_id_ = next_id_.next();
   auto request = std::make_shared<const Request>(
-      make_signed_request(config_.id, id, std::move(operation), *signer_));
+      make_client_request(config_.id, id, std::move(operation), *signer_, config_.replicas));
   Pending p;
   p.message = make_message(Request(*request));
   p.request = std::move(request);
@@ -32,7 +32,8 @@ void ClientCore::on_reply(Time now, const Reply& reply, ClientOutput& out) {
   auto it = pending_.find(reply.id);
   if (it == pending_.end()) return reject("unknown_request");
   if (reply.replica.value >= config_.replicas) return reject("unknown_replica");
-  if (!verify_reply(reply, *verifier_)) return reject("bad_signature");
+  if (!check_reply(reply, *signer_, *verifier_))
+    return reject(reply.mac ? "bad_mac" : "bad_signature");
   Pending& p = it->second;
   // A replica's first reply is its answer; a second one cannot add a vote.
   if (!p.replied.insert(reply.replica).second) return reject("duplicate_reply");

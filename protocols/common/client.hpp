@@ -1,5 +1,6 @@
-// A sans-I/O BFT client: signs requests, sends them to every replica, accepts a result
-// once f+1 distinct replicas sent matching signed replies (at least one of them is
+// A sans-I/O BFT client: authenticates requests (a MAC authenticator when its signer
+// holds session keys, else a signature), sends them to every replica, accepts a result
+// once f+1 distinct replicas sent matching authenticated replies (at least one of them is
 // honest, PBFT §4.1), and retransmits to every replica after `request_timeout`.
 // The simulator and the UDP client both drive it: inputs with `now`, outputs returned.
 #pragma once
@@ -53,7 +54,7 @@ class ClientCore {
              std::shared_ptr<const Verifier> verifier);
 
   ClientId id() const { return config_.id; }
-  // Signs a new request (ids 1, 2, 3, ...) and asks for it to be sent to every replica.
+  // Authenticates a new request (ids first_request, +1, ...) for every replica.
   RequestId submit(Time now, Bytes operation, ClientOutput& out);
   // Verifies and counts one reply; completes its request at f + 1 matching replies.
   void on_reply(Time now, const Reply& reply, ClientOutput& out);
@@ -63,7 +64,7 @@ class ClientCore {
   std::optional<Time> next_deadline() const;
 
   std::size_t outstanding() const { return pending_.size(); }
-  // Replies ignored, by reason ("bad_signature", "unknown_request", "wrong_client", ...).
+  // Replies ignored, by reason ("bad_signature", "bad_mac", "unknown_request", ...).
   const std::map<std::string, std::uint64_t>& rejected() const { return rejected_; }
 
  private:

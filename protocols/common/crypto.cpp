@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "protocols/common/digest.hpp"
+#include "protocols/common/session_keys.hpp"
 
 namespace knhk {
 namespace {
@@ -141,11 +142,11 @@ ClusterKeys::ClusterKeys(CryptoScheme scheme, std::uint64_t seed, std::uint32_t 
   auto v = std::make_shared<Ed25519Verifier>();
   for (std::uint32_t i = 0; i < replicas; ++i) {
     auto p = Principal::replica(NodeId(i));
-    v->add(p, ed25519_keypair_from_seed(ed25519_seed(p)).public_key);
+    v->add(p, public_keys_[p] = ed25519_keypair_from_seed(ed25519_seed(p)).public_key);
   }
   for (std::uint32_t c = 0; c < clients; ++c) {
     auto p = Principal::client(ClientId(c));
-    v->add(p, ed25519_keypair_from_seed(ed25519_seed(p)).public_key);
+    v->add(p, public_keys_[p] = ed25519_keypair_from_seed(ed25519_seed(p)).public_key);
   }
   verifier_ = v;
 }
@@ -160,9 +161,19 @@ std::array<std::uint8_t, 32> ClusterKeys::ed25519_seed(Principal p) const {
   return blake2b(material).bytes;
 }
 
+std::shared_ptr<const SessionKeys> ClusterKeys::session_keys(Principal p) const {
+  if (scheme_ == CryptoScheme::sim) return make_sim_session_keys(seed_, p);
+  return std::make_shared<Ed25519SessionKeys>(p, ed25519_keypair_from_seed(ed25519_seed(p)),
+                                              public_keys_);
+}
+
 std::unique_ptr<Signer> ClusterKeys::signer(Principal p) const {
-  if (scheme_ == CryptoScheme::sim) return sim_.signer(p);
-  return make_ed25519_signer(p, ed25519_keypair_from_seed(ed25519_seed(p)));
+  std::shared_ptr<const Signer> base;
+  if (scheme_ == CryptoScheme::sim)
+    base = sim_.signer(p);
+  else
+    base = make_ed25519_signer(p, ed25519_keypair_from_seed(ed25519_seed(p)));
+  return with_session_keys(std::move(base), session_keys(p));
 }
 
 }  // namespace knhk

@@ -19,6 +19,7 @@ namespace knhk {
 using Signature = std::array<std::uint8_t, 64>;
 
 enum class CryptoScheme { sim, ed25519 };
+class SessionKeys;  // protocols/common/session_keys.hpp
 const char* to_string(CryptoScheme s);
 
 class Signer {
@@ -26,6 +27,9 @@ class Signer {
   virtual ~Signer() = default;
   virtual Principal principal() const = 0;
   virtual Signature sign(std::span<const std::uint8_t> message) const = 0;
+  // The principal's pairwise MAC keys, if it has them: then client requests carry MAC
+  // authenticators and replies a MAC instead of a signature (session_keys.hpp).
+  virtual const SessionKeys* session_keys() const { return nullptr; }
 };
 
 class Verifier {
@@ -73,6 +77,7 @@ class Ed25519Verifier : public Verifier {
 };
 
 // Keys for a simulated cluster under either scheme, all derived from the scenario seed.
+// Its signers carry session keys, so clients and replicas use MAC authenticators.
 class ClusterKeys {
  public:
   ClusterKeys(CryptoScheme scheme, std::uint64_t seed, std::uint32_t replicas,
@@ -83,7 +88,9 @@ class ClusterKeys {
 
  private:
   std::array<std::uint8_t, 32> ed25519_seed(Principal p) const;
+  std::shared_ptr<const SessionKeys> session_keys(Principal p) const;
   CryptoScheme scheme_;
+  std::map<Principal, std::array<std::uint8_t, 32>> public_keys_;  // ed25519 only
   std::uint64_t seed_;
   SimKeyRing sim_;
   std::shared_ptr<const Verifier> verifier_;

@@ -14,6 +14,24 @@ Signature get_signature(Reader& r) {
   std::memcpy(s.data(), raw.data(), s.size());
   return s;
 }
+Mac get_mac(Reader& r) {
+  Mac m{};
+  auto raw = r.raw(m.size());
+  std::memcpy(m.data(), raw.data(), m.size());
+  return m;
+}
+
+// After the body: one byte saying how it is authenticated, then the signature or MACs.
+enum AuthTag : std::uint8_t { kBySignature = 0, kByMac = 1 };
+
+// The signed/MACed bytes, in a reused buffer (valid until the next call on this thread).
+template <class T>
+const Bytes& body_bytes(const T& r) {
+  thread_local Writer w;
+  w.clear();
+  encode_body(w, r);
+  return w.bytes();
+}
 
 }  // namespace
 
@@ -26,7 +44,14 @@ void encode_body(Writer& w, const Request& r) {
 
 void encode(Writer& w, const Request& r) {
   encode_body(w, r);
-  put_signature(w, r.signature);
+  if (r.authenticator.empty()) {
+    w.u8(kBySignature);
+    put_signature(w, r.signature);
+    return;
+  }
+  w.u8(kByMac);
+  w.u32(static_cast<std::uint32_t>(r.authenticator.size()));
+  for (const Mac& m : r.authenticator) w.raw(m);
 }
 
 Request decode_request(Reader& r) {
@@ -35,8 +60,20 @@ Request decode_request(Reader& r) {
   q.client = get_id<ClientId>(r);
   q.id = get_id<RequestId>(r);
   q.operation = r.bytes(kMaxOperationBytes);
-  q.signature = get_signature(r);
-  return q;
+  switch (r.u8()) {
+    case kBySignature:
+      q.signature = get_signature(r);
+      return q;
+    case kByMac: {
+      auto n = r.length(kMacBytes, kMaxAuthenticatorEntries);
+      if (n == 0) throw DecodeError("empty request authenticator");  // canonical: signed
+      q.authenticator.reserve(n);
+      for (std::uint32_t i = 0; i < n; ++i) q.authenticator.push_back(get_mac(r));
+      return q;
+    }
+    default:
+      throw DecodeError("bad request authentication kind");
+  }
 }
 
 void encode_body(Writer& w, const Reply& r) {
@@ -50,7 +87,13 @@ void encode_body(Writer& w, const Reply& r) {
 
 void encode(Writer& w, const Reply& r) {
   encode_body(w, r);
-  put_signature(w, r.signature);
+  if (!r.mac) {
+    w.u8(kBySignature);
+    put_signature(w, r.signature);
+    return;
+  }
+  w.u8(kByMac);
+  w.raw(*r.mac);
 }
 
 Reply decode_reply(Reader& r) {
@@ -61,8 +104,16 @@ Reply decode_reply(Reader& r) {
   p.id = get_id<RequestId>(r);
   p.replica = get_id<NodeId>(r);
   p.result = r.bytes(kMaxOperationBytes);
-  p.signature = get_signature(r);
-  return p;
+  switch (r.u8()) {
+    case kBySignature:
+      p.signature = get_signature(r);
+      return p;
+    case kByMac:
+      p.mac = get_mac(r);
+      return p;
+    default:
+      throw DecodeError("bad reply authentication kind");
+  }
 }
 
 void encode(Writer& w, const Batch& b) {
@@ -71,8 +122,8 @@ void encode(Writer& w, const Batch& b) {
 }
 
 Batch decode_batch(Reader& r) {
-  // Smallest request: tag + client + id + empty operation + signature.
-  constexpr std::size_t kMinRequestBytes = 1 + 4 + 8 + 4 + 64;
+  // Smallest request: tag + client + id + empty operation + kind + one-entry authenticator.
+  constexpr std::size_t kMinRequestBytes = 1 + 4 + 8 + 4 + 1 + 4 + kMacBytes;
   auto n = r.length(kMinRequestBytes, kMaxBatchRequests);
   Batch b;
   b.reserve(n);
@@ -88,34 +139,95 @@ Digest batch_digest(const Batch& b) {
 }
 
 Request make_signed_request(ClientId client, RequestId id, Bytes operation, const Signer& signer) {
-  Request r{client, id, std::move(operation), {}};
-  Writer w;
-  encode_body(w, r);
-  r.signature = signer.sign(w.bytes());
+  Request r{client, id, std::move(operation), {}, {}};
+  r.signature = signer.sign(body_bytes(r));
   return r;
 }
 
+Request make_authenticated_request(ClientId client, RequestId id, Bytes operation,
+                                   const SessionKeys& keys, std::uint32_t replicas) {
+  Request r{client, id, std::move(operation), {}, {}};
+  const Bytes& body = body_bytes(r);
+  r.authenticator.resize(replicas);
+  for (std::uint32_t i = 0; i < replicas; ++i)
+    if (auto m = keys.mac(Principal::replica(NodeId(i)), body)) r.authenticator[i] = *m;
+  return r;
+}
+
+Request make_client_request(ClientId client, RequestId id, Bytes operation, const Signer& signer,
+                            std::uint32_t replicas) {
+  if (const SessionKeys* keys = signer.session_keys())
+    return make_authenticated_request(client, id, std::move(operation), *keys, replicas);
+  return make_signed_request(client, id, std::move(operation), signer);
+}
+
 bool verify_request(const Request& r, const Verifier& verifier) {
-  thread_local Writer w;
-  w.clear();
-  encode_body(w, r);
-  return verifier.verify(Principal::client(r.client), w.bytes(), r.signature);
+  if (!r.authenticator.empty()) return false;
+  return verifier.verify(Principal::client(r.client), body_bytes(r), r.signature);
+}
+
+const char* to_string(RequestAuth a) {
+  switch (a) {
+    case RequestAuth::ok:
+      return "ok";
+    case RequestAuth::bad_signature:
+      return "bad_request_signature";
+    case RequestAuth::bad_mac:
+      return "bad_request_mac";
+    case RequestAuth::bad_authenticator_length:
+      return "bad_authenticator_length";
+    case RequestAuth::no_session_keys:
+      return "no_session_keys";
+  }
+  return "?";
+}
+
+RequestAuth check_request(const Request& r, const Signer& self, const Verifier& verifier,
+                          std::uint32_t replicas) {
+  if (r.authenticator.empty())
+    return verify_request(r, verifier) ? RequestAuth::ok : RequestAuth::bad_signature;
+  if (r.authenticator.size() != replicas) return RequestAuth::bad_authenticator_length;
+  const SessionKeys* keys = self.session_keys();
+  Principal me = self.principal();
+  if (!keys || me.kind != Principal::Kind::replica || me.id >= replicas)
+    return RequestAuth::no_session_keys;
+  bool ok = keys->check(Principal::client(r.client), body_bytes(r), r.authenticator[me.id]);
+  return ok ? RequestAuth::ok : RequestAuth::bad_mac;
+}
+
+bool has_forged_signature(const Batch& b, const Verifier& verifier) {
+  for (const auto& r : b)
+    if (r.authenticator.empty() && !verify_request(r, verifier)) return true;
+  return false;
 }
 
 Reply make_signed_reply(View view, ClientId client, RequestId id, NodeId replica, Bytes result,
                         const Signer& signer) {
-  Reply r{view, client, id, replica, std::move(result), {}};
-  Writer w;
-  encode_body(w, r);
-  r.signature = signer.sign(w.bytes());
+  Reply r{view, client, id, replica, std::move(result), {}, {}};
+  r.signature = signer.sign(body_bytes(r));
+  return r;
+}
+
+Reply make_reply(View view, ClientId client, RequestId id, NodeId replica, Bytes result,
+                 const Signer& signer) {
+  const SessionKeys* keys = signer.session_keys();
+  if (!keys) return make_signed_reply(view, client, id, replica, std::move(result), signer);
+  Reply r{view, client, id, replica, std::move(result), {}, {}};
+  // An unknown client gets a zero MAC, which it cannot accept: no reply was owed to it.
+  r.mac = keys->mac(Principal::client(client), body_bytes(r)).value_or(Mac{});
   return r;
 }
 
 bool verify_reply(const Reply& r, const Verifier& verifier) {
-  thread_local Writer w;
-  w.clear();
-  encode_body(w, r);
-  return verifier.verify(Principal::replica(r.replica), w.bytes(), r.signature);
+  if (r.mac) return false;
+  return verifier.verify(Principal::replica(r.replica), body_bytes(r), r.signature);
+}
+
+bool check_reply(const Reply& r, const Signer& self, const Verifier& verifier) {
+  if (!r.mac) return verify_reply(r, verifier);
+  const SessionKeys* keys = self.session_keys();
+  if (!keys || self.principal() != Principal::client(r.client)) return false;
+  return keys->check(Principal::replica(r.replica), body_bytes(r), *r.mac);
 }
 
 }  // namespace knhk

@@ -51,7 +51,7 @@ void HotStuffReplica::reply_to_clients(const Block& b, const smr::ExecutionResul
   for (const auto& executed : result.requests) {
     if (executed.duplicate && executed.result.empty()) continue;
     const Request& r = *executed.request;
-    auto reply = make_signed_reply(b.view, r.client, r.id, id_, executed.result, *signer_);
+    auto reply = make_reply(b.view, r.client, r.id, id_, executed.result, *signer_);
     out_->list.emplace_back(ReplyEffect{r.client, std::make_shared<const Reply>(std::move(reply))});
   }
 }

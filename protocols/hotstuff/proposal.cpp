@@ -53,6 +53,12 @@ bool HotStuffReplica::validate_proposal(NodeId from, const Proposal& p) {
   if (v <= exec_view_ || tree_.contains(p.block_hash)) return false;
   if (!verify_qc_from(p.block.justify, from, v)) return false;
   if (!batch_signatures_ok(p.block)) {
+    // Only a bad signature proves the leader forged; a MAC entry that fails here may be
+    // the client's lie (protocols/common/request.hpp).
+    if (!has_forged_signature(p.block.batch, *verifier_)) {
+      reject("bad_request_mac", v, "in proposal");
+      return false;
+    }
     reject("bad_request_signature", v, "in proposal");
     evidence(from, Kind::protocol_violation, "proposal carries a forged client request");
     return false;
@@ -62,7 +68,8 @@ bool HotStuffReplica::validate_proposal(NodeId from, const Proposal& p) {
 
 bool HotStuffReplica::batch_signatures_ok(const Block& b) {
   for (const auto& r : b.batch)
-    if (!pool_.holds(r) && !verify_request(r, *verifier_)) return false;
+    if (!pool_.holds(r) && check_request(r, *signer_, *verifier_, cfg_.n) != RequestAuth::ok)
+      return false;
   return true;
 }
 

@@ -107,15 +107,15 @@ void HotStuffReplica::on_message(NodeId from, const knhk::Message& m) {
 }
 
 void HotStuffReplica::on_client_request(const std::shared_ptr<const Request>& r) {
-  if (!verify_request(*r, *verifier_)) {
-    reject("bad_request_signature", pacemaker_.current_view());
+  if (auto a = check_request(*r, *signer_, *verifier_, cfg_.n); a != RequestAuth::ok) {
+    reject(to_string(a), pacemaker_.current_view());
     return;
   }
   if (sm_.already_executed(r->client, r->id)) {
     // A retransmission of an executed request: answer from the reply cache.
     const smr::ClientEntry* e = sm_.client_entry(r->client);
     if (const Bytes* cached = e ? e->result_of(r->id) : nullptr) {
-      auto reply = make_signed_reply(exec_view_, r->client, r->id, id_, *cached, *signer_);
+      auto reply = make_reply(exec_view_, r->client, r->id, id_, *cached, *signer_);
       out_->list.emplace_back(
           ReplyEffect{r->client, std::make_shared<const Reply>(std::move(reply))});
     }

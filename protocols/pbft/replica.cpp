@@ -110,7 +110,8 @@ void PbftReplica::on_timer(TimerId id) {
 // ---- client requests (§4.1) ----
 
 void PbftReplica::on_client_request(const Request& r) {
-  if (!verify_request(r, *verifier_)) return reject("bad_request_signature");
+  if (auto a = check_request(r, *signer_, *verifier_, config_.n); a != RequestAuth::ok)
+    return reject(to_string(a));
   if (sm_->already_executed(r.client, r.id)) return resend_cached_reply(r);
   RequestKey key{r.client, r.id};
   if (pending_.count(key)) {
@@ -130,7 +131,7 @@ void PbftReplica::resend_cached_reply(const Request& r) {
   const auto* entry = sm_->client_entry(r.client);
   const Bytes* cached = entry ? entry->result_of(r.id) : nullptr;
   if (!cached) return reject("old_request");
-  auto reply = make_signed_reply(view_, r.client, r.id, id_, *cached, *signer_);
+  auto reply = make_reply(view_, r.client, r.id, id_, *cached, *signer_);
   out_->list.emplace_back(ReplyEffect{r.client, std::make_shared<const Reply>(std::move(reply))});
 }
 
@@ -205,7 +206,7 @@ bool PbftReplica::batch_requests_valid(const Batch& batch) const {
   for (const auto& r : batch) {
     auto it = pending_.find(RequestKey{r.client, r.id});
     if (it != pending_.end() && *it->second.request == r) continue;  // verified on arrival
-    if (!verify_request(r, *verifier_)) return false;
+    if (check_request(r, *signer_, *verifier_, config_.n) != RequestAuth::ok) return false;
   }
   return true;
 }
@@ -241,6 +242,9 @@ void PbftReplica::on_pre_prepare(NodeId from, const PrePrepare& m) {
                         std::to_string(m.seq.value));
   }
   if (!batch_requests_valid(m.batch)) {
+    // We cannot tell whether the client or the primary lied about a MAC authenticator
+    // entry, so only a bad signature is evidence (protocols/common/request.hpp).
+    if (!has_forged_signature(m.batch, *verifier_)) return reject("bad_request_mac", m.seq.value);
     reject("bad_request_signature", m.seq.value);
     return evidence(from, EvidenceEffect::Kind::protocol_violation, "forged client request");
   }
@@ -368,8 +372,7 @@ void PbftReplica::execute_slot(Seq n, Slot& slot) {
   backoff_exponent_ = 0;  // progress: the next view change starts from the base timeout
   for (const auto& e : result.requests) {
     if (e.duplicate && e.result.empty()) continue;
-    auto reply =
-        make_signed_reply(view_, e.request->client, e.request->id, id_, e.result, *signer_);
+    auto reply = make_reply(view_, e.request->client, e.request->id, id_, e.result, *signer_);
     out_->list.emplace_back(
         ReplyEffect{e.request->client, std::make_shared<const Reply>(std::move(reply))});
   }

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
+#include <vector>
 
 #include "protocols/message.hpp"
 
@@ -43,19 +45,42 @@ rc::Gen<Id> id() {
                       [](typename Id::rep_type v) { return Id(v); });
 }
 
+inline rc::Gen<Mac> mac() {
+  return byte_array<kMacBytes>();
+}
+
+// A MAC authenticator (1..7 entries) or nothing: requests come in both forms.
+inline rc::Gen<std::vector<Mac>> authenticator() {
+  return rc::gen::mapcat(rc::gen::inRange<std::size_t>(0, 8), [](std::size_t n) {
+    return rc::gen::container<std::vector<Mac>>(n, mac());
+  });
+}
+
+inline rc::Gen<std::optional<Mac>> optional_mac() {
+  return rc::gen::mapcat(rc::gen::arbitrary<bool>(), [](bool has) -> rc::Gen<std::optional<Mac>> {
+    if (!has) return rc::gen::just(std::optional<Mac>());
+    return rc::gen::map(mac(), [](Mac m) { return std::optional<Mac>(m); });
+  });
+}
+
 inline rc::Gen<Request> request() {
   return rc::gen::apply(
-      [](ClientId c, RequestId i, Bytes op, Signature s) {
-        return Request{c, i, op, s};
+      [](ClientId c, RequestId i, Bytes op, Signature s, std::vector<Mac> auth) {
+        // Canonical: a MAC-authenticated request carries no signature bytes.
+        if (!auth.empty()) s = Signature{};
+        return Request{c, i, op, s, std::move(auth)};
       },
-      id<ClientId>(), id<RequestId>(), bytes(), signature());
+      id<ClientId>(), id<RequestId>(), bytes(), signature(), authenticator());
 }
 
 inline rc::Gen<Reply> reply() {
-  return rc::gen::apply([](View v, ClientId c, RequestId i, NodeId n, Bytes res,
-                           Signature s) { return Reply{v, c, i, n, res, s}; },
-                        id<View>(), id<ClientId>(), id<RequestId>(), id<NodeId>(), bytes(),
-                        signature());
+  return rc::gen::apply(
+      [](View v, ClientId c, RequestId i, NodeId n, Bytes res, Signature s, std::optional<Mac> m) {
+        if (m) s = Signature{};
+        return Reply{v, c, i, n, res, s, m};
+      },
+      id<View>(), id<ClientId>(), id<RequestId>(), id<NodeId>(), bytes(), signature(),
+      optional_mac());
 }
 
 inline rc::Gen<Batch> batch() {

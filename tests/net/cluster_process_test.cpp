@@ -5,6 +5,7 @@
 #include <fstream>
 #include <thread>
 
+#include "net/frame.hpp"
 #include "process_cluster.hpp"
 
 using namespace knhk;
@@ -36,7 +37,8 @@ void flood(std::uint16_t port, std::atomic<bool>& stop, std::atomic<std::uint64_
     for (auto& b : junk) b = static_cast<std::uint8_t>(x = x * 6364136223846793005ULL + 1);
     // Every eighth datagram looks like ours (magic and version) so it reaches the tag check.
     if (junk.size() > 8 && x % 8 == 0)
-      junk[0] = 0x4B, junk[1] = 0x4E, junk[2] = 0x48, junk[3] = 0x4B, junk[4] = 1;
+      junk[0] = 0x4B, junk[1] = 0x4E, junk[2] = 0x48, junk[3] = 0x4B,
+      junk[4] = knhk::net::kWireVersion;
     boost::system::error_code ec;
     s.send_to(boost::asio::buffer(junk), target, 0, ec);
     ++sent;

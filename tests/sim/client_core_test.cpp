@@ -31,7 +31,10 @@ TEST_CASE("client: submit signs a request and sends it to every replica", "[sim]
   const auto& req = std::get<Request>(fx.out.to_all_replicas[0]->body);
   REQUIRE(req.client == ClientId(0));
   REQUIRE(req.operation == Bytes{1, 2, 3});
-  REQUIRE(verify_request(req, *fx.keys.verifier()));
+  // MAC-authenticated (ClusterKeys signers hold session keys): every replica accepts it.
+  for (std::uint32_t i = 0; i < 4; ++i)
+    REQUIRE(check_request(req, *fx.keys.signer(Principal::replica(NodeId(i))), *fx.keys.verifier(),
+                          4) == RequestAuth::ok);
   REQUIRE(fx.client.outstanding() == 1);
   REQUIRE(fx.client.next_deadline() == t0 + Duration::millis_(100));
   fx.out.clear();

@@ -1,0 +1,45 @@
+// Anti-replay for authenticated datagrams: a sliding window over each sender's message
+// ids, as IPsec's (RFC 4303 §3.4.3). A datagram's tag proves who sent it, not when; a
+// captured datagram sent again would pass the tag check. Every sender numbers its
+// messages with increasing ids (Wire), so the receiver delivers each id at most once
+// and refuses ids older than the window. Ids start from the sender's wall clock, so a
+// restarted sender continues above the ids of its previous life.
+#pragma once
+
+#include <bitset>
+#include <cstdint>
+#include <map>
+
+#include "protocols/common/types.hpp"
+
+namespace knhk::net {
+
+class ReplayWindow {
+ public:
+  // Ids this far below the newest one delivered are refused even if never seen. Wide
+  // enough for UDP reordering and for fragments of one message interleaved with others.
+  static constexpr std::uint64_t kWidth = 4096;
+
+  // Whether a datagram with message id `id` may still be accepted.
+  bool fresh(std::uint64_t id) const;
+  // Records `id` as delivered; slides the window if it is the newest.
+  void mark(std::uint64_t id);
+  std::uint64_t highest() const { return highest_; }
+
+ private:
+  bool any_ = false;
+  std::uint64_t highest_ = 0;
+  std::bitset<kWidth> seen_;  // bit id % kWidth, for ids in (highest_ - kWidth, highest_]
+};
+
+// One window per authenticated sender (bounded by the cluster file).
+class ReplayGuard {
+ public:
+  bool fresh(Principal sender, std::uint64_t id) const;
+  void mark(Principal sender, std::uint64_t id) { windows_[sender].mark(id); }
+
+ private:
+  std::map<Principal, ReplayWindow> windows_;
+};
+
+}  // namespace knhk::net

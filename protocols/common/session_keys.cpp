@@ -1,0 +1,144 @@
+#include "protocols/common/session_keys.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+namespace knhk {
+namespace {
+
+std::uint64_t principal_code(Principal p) {
+  return (static_cast<std::uint64_t>(p.kind) << 32) | p.id;
+}
+
+// The sim pair key: symmetric in the two principals, different for every pair and seed.
+std::uint64_t sim_pair_key(std::uint64_t seed, Principal a, Principal b) {
+  std::uint64_t lo = std::min(principal_code(a), principal_code(b));
+  std::uint64_t hi = std::max(principal_code(a), principal_code(b));
+  std::array<std::uint8_t, 16> pair{};
+  std::memcpy(pair.data(), &lo, 8);
+  std::memcpy(pair.data() + 8, &hi, 8);
+  return keyed_hash64(seed ^ 0x5e5510e4e75ULL, pair);
+}
+
+class SimSessionKeys : public SessionKeys {
+ public:
+  SimSessionKeys(std::uint64_t seed, Principal self) : seed_(seed), self_(self) {}
+  Principal self() const override { return self_; }
+  std::optional<Mac> mac(Principal peer, std::span<const std::uint8_t> message) const override {
+    std::uint64_t key = sim_pair_key(seed_, self_, peer);
+    std::uint64_t lo = keyed_hash64(key, message);
+    std::uint64_t hi = keyed_hash64(key ^ lo, std::span<const std::uint8_t>());
+    Mac m{};
+    std::memcpy(m.data(), &lo, 8);
+    std::memcpy(m.data() + 8, &hi, 8);
+    return m;
+  }
+
+ private:
+  std::uint64_t seed_;
+  Principal self_;
+};
+
+class SignerWithSessionKeys : public Signer {
+ public:
+  SignerWithSessionKeys(std::shared_ptr<const Signer> signer,
+                        std::shared_ptr<const SessionKeys> keys)
+      : signer_(std::move(signer)), keys_(std::move(keys)) {}
+  Principal principal() const override { return signer_->principal(); }
+  Signature sign(std::span<const std::uint8_t> message) const override {
+    return signer_->sign(message);
+  }
+  const SessionKeys* session_keys() const override { return keys_.get(); }
+
+ private:
+  std::shared_ptr<const Signer> signer_;
+  std::shared_ptr<const SessionKeys> keys_;
+};
+
+}  // namespace
+
+bool SessionKeys::check(Principal peer, std::span<const std::uint8_t> message,
+                        const Mac& tag) const {
+  std::optional<Mac> expected = mac(peer, message);
+  return expected && sodium_memcmp(expected->data(), tag.data(), tag.size()) == 0;
+}
+
+std::shared_ptr<const SessionKeys> make_sim_session_keys(std::uint64_t seed, Principal self) {
+  return std::make_shared<SimSessionKeys>(seed, self);
+}
+
+std::optional<std::array<std::uint8_t, 32>> derive_session_key(
+    const Ed25519KeyPair& own, const std::array<std::uint8_t, 32>& peer_public) {
+  std::array<std::uint8_t, 32> own_curve_sk{}, peer_curve_pk{}, shared{};
+  bool ok = crypto_sign_ed25519_sk_to_curve25519(own_curve_sk.data(), own.secret_key.data()) == 0 &&
+            crypto_sign_ed25519_pk_to_curve25519(peer_curve_pk.data(), peer_public.data()) == 0 &&
+            crypto_scalarmult(shared.data(), own_curve_sk.data(), peer_curve_pk.data()) == 0;
+  sodium_memzero(own_curve_sk.data(), own_curve_sk.size());
+  if (!ok) return std::nullopt;
+  // Bound to both identities, so it is the same from either side; a domain tag of its
+  // own, so it never equals the transport's link key for the same pair.
+  const auto& lo = std::min(own.public_key, peer_public);
+  const auto& hi = std::max(own.public_key, peer_public);
+  static constexpr char kDomain[] = "knhk-session-v1";
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, nullptr, 0, 32);
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(kDomain),
+                            sizeof kDomain - 1);
+  crypto_generichash_update(&st, shared.data(), shared.size());
+  crypto_generichash_update(&st, lo.data(), lo.size());
+  crypto_generichash_update(&st, hi.data(), hi.size());
+  std::array<std::uint8_t, 32> key{};
+  crypto_generichash_final(&st, key.data(), key.size());
+  sodium_memzero(shared.data(), shared.size());
+  return key;
+}
+
+Ed25519SessionKeys::Ed25519SessionKeys(Principal self, const Ed25519KeyPair& own,
+                                       std::map<Principal, std::array<std::uint8_t, 32>> directory)
+    : self_(self), own_(own), directory_(std::move(directory)) {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+}
+
+Ed25519SessionKeys::~Ed25519SessionKeys() {
+  sodium_memzero(own_.secret_key.data(), own_.secret_key.size());
+  for (auto& [p, key] : cache_)
+    if (key) sodium_memzero(key->data(), key->size());
+}
+
+const Ed25519SessionKeys::Key* Ed25519SessionKeys::key_for(Principal peer) const {
+  std::lock_guard lock(mutex_);
+  auto cached = cache_.find(peer);
+  if (cached == cache_.end()) {
+    auto entry = directory_.find(peer);
+    if (entry == directory_.end() || peer == self_) return nullptr;
+    cached = cache_.emplace(peer, derive_session_key(own_, entry->second)).first;
+  }
+  return cached->second ? &*cached->second : nullptr;  // map nodes never move
+}
+
+void Ed25519SessionKeys::derive(Principal::Kind kind) const {
+  for (const auto& [peer, public_key] : directory_)
+    if (peer.kind == kind) key_for(peer);
+}
+
+std::optional<Mac> Ed25519SessionKeys::mac(Principal peer,
+                                           std::span<const std::uint8_t> message) const {
+  const Key* key = key_for(peer);
+  if (!key) return std::nullopt;
+  // Keyed BLAKE2b with a 16-byte output (RFC 7693 §2: the keyed mode is a MAC): a third
+  // of HMAC-SHA512's cost on a short request body.
+  static_assert(crypto_generichash_BYTES_MIN <= kMacBytes);
+  Mac m{};
+  crypto_generichash(m.data(), m.size(), message.data(), message.size(), key->data(), key->size());
+  return m;
+}
+
+std::unique_ptr<Signer> with_session_keys(std::shared_ptr<const Signer> signer,
+                                          std::shared_ptr<const SessionKeys> keys) {
+  return std::make_unique<SignerWithSessionKeys>(std::move(signer), std::move(keys));
+}
+
+}  // namespace knhk
