@@ -1,8 +1,9 @@
 // For each deliberately wrong protocol variant: runs of `knhk fuzz`'s loop until the
 // first failed expectation, wall time, and the size of the shrunk scenario. Also the
 // correct protocols over the same number of runs. Prints a Markdown table.
-//   build/release/bench/bench_fuzz_teeth [max_runs] [variant|all] [hunt]
-//   (variant: e.g. ignore_lock; hunt: an expectation, e.g. safety: only its failures count)
+//   build/release/bench/bench_fuzz_teeth [max_runs] [variant|all] [hunt|any] [f|f+1] [seed]
+//   (variant: e.g. ignore_lock; hunt: an expectation, e.g. safety: only its failures count;
+//    f+1: one faulty replica more than tolerated; seed: the first generator seed, default 1)
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -20,15 +21,23 @@ struct Variant {
   BugVariant bug;
 };
 
-void report(const Variant& v, std::uint64_t max_runs, const std::optional<std::string>& hunt) {
+struct Search {
+  std::uint64_t max_runs = 200;
+  std::optional<std::string> hunt;
+  FaultBudget budget = FaultBudget::within_f;
+  std::uint64_t first_seed = 1;
+};
+
+void report(const Variant& v, const Search& search) {
   FuzzOptions o;
   o.generator.protocol = v.protocol;
   o.generator.max_nodes = 7;
-  o.generator.budget = FaultBudget::within_f;
-  o.max_runs = max_runs;
+  o.generator.budget = search.budget;
+  o.first_seed = search.first_seed;
+  o.max_runs = search.max_runs;
   o.max_shrink_attempts = 200;
   o.run.bug = v.bug;
-  o.hunt = hunt;
+  o.hunt = search.hunt;
   auto start = std::chrono::steady_clock::now();
   auto r = fuzz(o);
   double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -55,7 +64,12 @@ void report(const Variant& v, std::uint64_t max_runs, const std::optional<std::s
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::uint64_t max_runs = argc > 1 ? std::stoull(argv[1]) : 200;
+  Search search;
+  if (argc > 1) search.max_runs = std::stoull(argv[1]);
+  const std::string only = argc > 2 ? argv[2] : "all";
+  if (argc > 3 && std::string(argv[3]) != "any") search.hunt = argv[3];
+  if (argc > 4 && std::string(argv[4]) == "f+1") search.budget = FaultBudget::f_plus_one;
+  if (argc > 5) search.first_seed = std::stoull(argv[5]);
   std::printf("| protocol | variant | first failure | wall time | shrunk scenario |\n");
   std::printf("|---|---|---|---|---|\n");
   const Variant variants[] = {
@@ -69,12 +83,9 @@ int main(int argc, char** argv) {
       {ProtocolKind::hotstuff, BugVariant::ignore_lock},
       {ProtocolKind::hotstuff, BugVariant::execute_before_commit},
   };
-  const std::string only = argc > 2 ? argv[2] : "all";
-  std::optional<std::string> hunt;
-  if (argc > 3) hunt = argv[3];
   for (const auto& v : variants) {
     if (only != "all" && only != to_string(v.bug)) continue;
-    report(v, max_runs, hunt);
+    report(v, search);
     std::fflush(stdout);
   }
 }
