@@ -90,7 +90,8 @@ TEST_CASE("teeth: the correct protocols pass the runs that catch the variants", 
 }
 
 TEST_CASE("teeth: PBFT with a quorum of 2f is caught", "[teeth]") {
-  require_caught(ProtocolKind::pbft, BugVariant::small_quorum);
+  auto f = require_caught(ProtocolKind::pbft, BugVariant::small_quorum);
+  CHECK(f.expectation == "safety");
 }
 
 // Caught as what it is, a safety violation: a lossy window lets a slot commit at one
@@ -102,15 +103,18 @@ TEST_CASE("teeth: PBFT whose new view drops prepared certificates is caught", "[
 }
 
 TEST_CASE("teeth: PBFT executing before commit is caught", "[teeth]") {
-  require_caught(ProtocolKind::pbft, BugVariant::execute_before_commit);
+  auto f = require_caught(ProtocolKind::pbft, BugVariant::execute_before_commit);
+  CHECK(f.expectation == "safety");
 }
 
 TEST_CASE("teeth: PBFT checkpoint GC discarding uncommitted entries is caught", "[teeth]") {
-  require_caught(ProtocolKind::pbft, BugVariant::gc_uncommitted);
+  auto f = require_caught(ProtocolKind::pbft, BugVariant::gc_uncommitted);
+  CHECK(f.expectation == "safety");
 }
 
 TEST_CASE("teeth: HotStuff with a quorum of 2f is caught", "[teeth]") {
-  require_caught(ProtocolKind::hotstuff, BugVariant::small_quorum);
+  auto f = require_caught(ProtocolKind::hotstuff, BugVariant::small_quorum);
+  CHECK(f.expectation == "safety");
 }
 
 TEST_CASE("teeth: HotStuff ignoring its lock is caught (the equivocating leader's fork)",
