@@ -1,6 +1,6 @@
 // Generated-scenario runs per second on one core: short 4-node runs of 2 simulated
 // seconds with sim crypto, as `knhk fuzz` does them (generate, run, check).
-//   build/release/bench/bench_fuzz_throughput [runs] [dir]
+//   build/release/bench/bench_fuzz_throughput [runs] [dir|-] [pbft|hotstuff]
 // A failed run (correct protocols must pass) is named on stderr and, with `dir`, written
 // there as YAML for `knhk run`.
 #include <chrono>
@@ -54,7 +54,8 @@ void measure(ProtocolKind protocol, std::uint64_t runs, const char* failure_dir)
 
 int main(int argc, char** argv) {
   std::uint64_t runs = argc > 1 ? std::stoull(argv[1]) : 300;
-  const char* failure_dir = argc > 2 ? argv[2] : nullptr;
-  measure(ProtocolKind::pbft, runs, failure_dir);
-  measure(ProtocolKind::hotstuff, runs, failure_dir);
+  const char* failure_dir = argc > 2 && std::string(argv[2]) != "-" ? argv[2] : nullptr;
+  const std::string only = argc > 3 ? argv[3] : "";
+  if (only.empty() || only == "pbft") measure(ProtocolKind::pbft, runs, failure_dir);
+  if (only.empty() || only == "hotstuff") measure(ProtocolKind::hotstuff, runs, failure_dir);
 }
