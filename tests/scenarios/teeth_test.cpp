@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 
 #include "scenarios/fuzz.hpp"
 #include "scenarios/loader.hpp"
@@ -137,7 +138,12 @@ TEST_CASE("teeth: HotStuff executing before the three-chain commit is caught", "
 // liveness), a HotStuff that ignores its lock commits it — an agreement violation.
 TEST_CASE("teeth: HotStuff ignoring its lock commits an equivocating leader's fork", "[teeth]") {
   Scenario s = load_scenario_file(example("hotstuff/fork-below-lock.yaml"));
-  REQUIRE(run_scenario(s).passed());
+  // Correct HotStuff passes, and it is because its locked replicas refused the fork.
+  std::ostringstream trace;
+  RunOptions traced;
+  traced.trace = &trace;
+  REQUIRE(run_scenario(s, traced).passed());
+  CHECK(trace.str().find("unsafe_proposal") != std::string::npos);
   RunOptions with_bug;
   with_bug.bug = BugVariant::ignore_lock;
   auto r = run_scenario(s, with_bug);
