@@ -151,6 +151,11 @@ def time_bin(duration_s, bins=60):
     return duration_s / bins
 
 
+def bin_edges(end_s, width):
+    """Edges 0, width, 2·width, ... up to the first edge at or after the end of the run."""
+    return np.arange(max(1, math.ceil(end_s / width - 1e-9)) + 1) * width
+
+
 def fault_windows(faults, end_s):
     """(start, end, kind, label) per fault that lasts, and (time, label) per instant one.
 
@@ -237,7 +242,7 @@ def plot_latency(run, out_dir):
     over.scatter(submitted[done], latency[done], s=3, color="tab:blue", alpha=0.3,
                  label="request")
     width = time_bin(run["scenario"]["duration_s"])
-    bins = np.arange(0, run["end_s"] + width, width)
+    bins = bin_edges(run["end_s"], width)
     idx = np.digitize(submitted[done], bins)
     mids, p50, p99 = [], [], []
     for b in sorted(set(idx)):
@@ -262,15 +267,15 @@ def plot_latency(run, out_dir):
 
 def plot_throughput(run, out_dir):
     width = time_bin(run["scenario"]["duration_s"], bins=30)
-    bins = np.arange(0, run["end_s"] + width, width)
+    bins = bin_edges(run["end_s"], width)
     committed = np.histogram(run["committed_ops_s"], bins=bins)[0] / width
     completed_s = np.array(run["requests"]["completed_s"], dtype=float)
     completed = np.histogram(completed_s[~np.isnan(completed_s)], bins=bins)[0] / width
     fig, ax = plt.subplots(figsize=(10, 4))
     shade_faults(ax, run)
-    ax.step(bins[:-1], committed, where="post", label="committed ops/s (first honest commit)")
-    ax.step(bins[:-1], completed, where="post", linestyle="--",
-            label="completed requests/s (client)")
+    ax.stairs(committed, bins, linewidth=1.5, label="committed ops/s (first honest commit)")
+    ax.stairs(completed, bins, linewidth=1.5, linestyle="--",
+              label="completed requests/s (client)")
     ax.axvline(run["liveness_from_s"], color="tab:green", linewidth=1,
                label="liveness judged from %.3g s" % run["liveness_from_s"])
     ax.set_xlabel("time (s, virtual)")
