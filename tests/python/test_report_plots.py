@@ -80,5 +80,39 @@ class ReportPlots(unittest.TestCase):
         self.assertFalse(os.path.exists(out))
 
 
+class FaultWindows(unittest.TestCase):
+    """The shaded windows of the throughput and latency plots."""
+
+    def test_until_restart_heal_and_end_of_run_close_windows(self):
+        sys.path.insert(0, util.PLOT_DIR)
+        import knhk_plot
+
+        def fault(kind, label, at, until=None):
+            return {"kind": kind, "label": label, "at_s": at, "until_s": until}
+
+        faults = [fault("byzantine", "byzantine 2 silent", 0.0),
+                  fault("drop", "drop *->* p=0.2", 0.5, 0.7),
+                  fault("crash", "crash 1", 1.0),
+                  fault("crash", "crash 3", 1.5),
+                  fault("partition", "partition [0] [1,2,3]", 2.0),
+                  fault("heal", "heal", 3.0),
+                  fault("restart", "restart 1", 4.0)]
+        windows, instants = knhk_plot.fault_windows(faults, 6.0)
+        self.assertEqual(windows, [(0.0, 6.0, "byzantine", "byzantine 2 silent"),
+                                   (0.5, 0.7, "drop", "drop *->* p=0.2"),
+                                   (1.0, 4.0, "crash", "crash 1"),
+                                   (1.5, 6.0, "crash", "crash 3"),
+                                   (2.0, 3.0, "partition", "partition [0] [1,2,3]")])
+        self.assertEqual(instants, [(3.0, "heal"), (4.0, "restart 1")])
+
+    def test_bin_edges_cover_the_run_exactly(self):
+        sys.path.insert(0, util.PLOT_DIR)
+        import knhk_plot
+
+        self.assertEqual(list(knhk_plot.bin_edges(6.0, 0.2).round(9))[-2:], [5.8, 6.0])
+        self.assertEqual(len(knhk_plot.bin_edges(6.0, 0.2)), 31)
+        self.assertEqual(list(knhk_plot.bin_edges(1.05, 0.5)), [0.0, 0.5, 1.0, 1.5])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
