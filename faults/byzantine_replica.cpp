@@ -168,14 +168,15 @@ void ByzantineReplica::equivocate(std::optional<NodeId> to, const MessagePtr& ms
       if (!to || *to == n) out.send(n, side == 0 ? msg : alt);
 }
 
-// HotStuff: the fork attack (hotstuff_fork.hpp). Side 0 sees the honest leader, its
-// proposal and its vote; side 1 the fork block, and the node's vote goes to the fork
-// (the forker sends it). Until a fork is possible the leader behaves honestly.
+// HotStuff (hotstuff_fork.hpp): side 0 sees the honest leader, its proposal and its vote;
+// side 1 the other block (the fork, or another batch), and the node's vote goes to that
+// block (the forker sends it). When the forker has no other block, it proposes honestly.
 void ByzantineReplica::fork(std::optional<NodeId> to, const MessagePtr& msg, Effects& out) {
   const auto* h = std::get_if<hotstuff::Message>(&msg->body);
   const auto* proposal = h ? std::get_if<hotstuff::Proposal>(h) : nullptr;
   const auto* vote = h ? std::get_if<hotstuff::Vote>(h) : nullptr;
-  MessagePtr alt = proposal ? forker_->fork_for(*proposal, side_members(1), out) : nullptr;
+  MessagePtr alt =
+      proposal ? forker_->fork_for(*proposal, side_members(1), control_->rng(), out) : nullptr;
   if (!alt && !(vote && forker_->forked_in(vote->view))) return send_or_broadcast(to, msg, out);
   for (NodeId n : side_members(0))
     if (!to || *to == n) out.send(n, msg);

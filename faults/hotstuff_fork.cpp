@@ -82,9 +82,9 @@ const hotstuff::Block* HotStuffForker::find(const Digest& hash) const {
   return it == blocks_.end() ? nullptr : it->second.block.get();
 }
 
-// A batch for the fork block that differs from the locked block's: without its last
-// request, or, for a single request, a request of an older block (already executed: a
-// replica that commits the fork skips it, so its state differs from side 0's as well).
+// A batch that differs from `b`'s: without its last request, or, for a single request
+// (or none), a request of an older block (already executed: a replica that commits the
+// other block skips it, so its state differs from side 0's as well).
 std::optional<Batch> HotStuffForker::conflicting_batch(const hotstuff::Block& locked) const {
   if (locked.batch.size() >= 2) return Batch(locked.batch.begin(), locked.batch.end() - 1);
   const hotstuff::Block* older = nullptr;
@@ -99,10 +99,35 @@ std::optional<Batch> HotStuffForker::conflicting_batch(const hotstuff::Block& lo
 }
 
 MessagePtr HotStuffForker::fork_for(const hotstuff::Proposal& honest,
-                                    const std::vector<NodeId>& side, Effects& out) {
+                                    const std::vector<NodeId>& side, sim::Rng& coin, Effects& out) {
   const View v = honest.block.view;
   if (auto it = forks_.find(v); it != forks_.end()) return it->second;
   if (side.empty()) return nullptr;
+  const std::uint64_t term = v.value / cfg_.views_per_leader;
+  if (term_ != term) {
+    term_ = term;
+    plain_term_ = coin.bernoulli(0.5);
+  }
+  return plain_term_ ? plain_equivocation(honest, out) : fork_below_lock(honest, side, out);
+}
+
+// The same parent and QC, another batch: side 0 and side 1 see two blocks for one view.
+MessagePtr HotStuffForker::plain_equivocation(const hotstuff::Proposal& honest, Effects& out) {
+  auto batch = conflicting_batch(honest.block);
+  if (!batch) return nullptr;
+  hotstuff::Proposal p = honest;
+  p.block.batch = std::move(*batch);
+  hotstuff::sign(p, *signer_);
+  learn(p.block, p.block_hash);
+  auto msg = make_message(hotstuff::Message(p));
+  forks_[p.block.view] = msg;
+  vote_for_fork(p.block.view, p.block_hash, out);
+  return msg;
+}
+
+MessagePtr HotStuffForker::fork_below_lock(const hotstuff::Proposal& honest,
+                                           const std::vector<NodeId>& side, Effects& out) {
+  const View v = honest.block.view;
   // The honest proposal commits a0 at whoever processes it: a2 = justify.node, a1 and a0
   // below it, direct parents in consecutive views (safety.cpp update_chain).
   const hotstuff::Block* a2 = find(honest.block.justify.block);

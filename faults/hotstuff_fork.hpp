@@ -5,6 +5,10 @@
 // Alg. 4 safeNode) exists for is the attack below, so it is the one an equivocating
 // HotStuff leader mounts:
 //
+// Each term it leads (views_per_leader consecutive views) the leader picks, by its seeded
+// coin, plain equivocation (every proposal of the term: side 1 gets the same parent with
+// another batch) or the fork:
+//
 //   1. The leader lies in wait, proposing honestly, until its own next proposal N would
 //      make some replica commit a block A carrying requests: N.justify = QC(A''), with
 //      A <- A' <- A'' a chain of direct parents in consecutive views. Every replica that
@@ -32,6 +36,7 @@
 #include "protocols/hotstuff/config.hpp"
 #include "protocols/hotstuff/quorum_cert.hpp"
 #include "protocols/message.hpp"
+#include "sim/rng.hpp"
 
 namespace knhk::faults {
 
@@ -65,10 +70,11 @@ class HotStuffForker {
   bool on_input(const Input& input, bool attacking, Effects& out);
   // Every proposal the node's own replica sends (learned like received ones).
   void on_own_proposal(const hotstuff::Proposal& p);
-  // For the node's honest proposal: the forged fork block to show `side` instead, or
-  // nullptr when no fork below a lock is possible now. The same block for a retransmission.
+  // For the node's honest proposal: the block to show `side` instead (the fork, or in a
+  // plain term another batch on the same parent), or nullptr when it proposes honestly
+  // now. The same block for a retransmission. `coin` picks each term's strategy.
   MessagePtr fork_for(const hotstuff::Proposal& honest, const std::vector<NodeId>& side,
-                      Effects& out);
+                      sim::Rng& coin, Effects& out);
   // Whether the node forked in `view`: its replica's vote for the honest block of that
   // view must then reach side 0 only (side 1 sees a leader that voted for the fork).
   bool forked_in(View view) const { return forks_.count(view) != 0; }
@@ -81,6 +87,9 @@ class HotStuffForker {
   void learn(const hotstuff::Block& b, const Digest& hash);
   const hotstuff::Block* find(const Digest& hash) const;
   std::optional<Batch> conflicting_batch(const hotstuff::Block& locked) const;
+  MessagePtr fork_below_lock(const hotstuff::Proposal& honest, const std::vector<NodeId>& side,
+                             Effects& out);
+  MessagePtr plain_equivocation(const hotstuff::Proposal& honest, Effects& out);
   void support(const hotstuff::Proposal& p, Effects& out);
   void vote_for_fork(View view, const Digest& block, Effects& out);
   void collect(const hotstuff::Vote& v, Effects& out);
@@ -94,9 +103,11 @@ class HotStuffForker {
   std::shared_ptr<ForkRegistry> registry_;
   std::map<Digest, Known> blocks_;  // blocks seen, by hash (bounded, pruned by view)
   View newest_view_;
-  std::map<View, MessagePtr> forks_;  // fork blocks this node forged, by view
-  hotstuff::VoteCollector votes_;     // votes for fork blocks sent to this node
-  View fork_vheight_;                 // highest view it voted in for the fork
+  std::map<View, MessagePtr> forks_;   // fork blocks this node forged, by view
+  hotstuff::VoteCollector votes_;      // votes for fork blocks sent to this node
+  View fork_vheight_;                  // highest view it voted in for the fork
+  std::optional<std::uint64_t> term_;  // the term whose strategy is drawn
+  bool plain_term_ = false;
 };
 
 }  // namespace knhk::faults
