@@ -369,7 +369,10 @@ void PbftReplica::execute_slot(Seq n, Slot& slot) {
   auto result = sm_->execute(slot.batch, slot.pre_prepare->view, n.value, *out_);
   last_executed_ = n;
   slot.executed = true;
-  backoff_exponent_ = 0;  // progress: the next view change starts from the base timeout
+  // Progress in the current view (§4.5.2: "executes a request in the new view") lets the
+  // next view change start from the base timeout; catching up on older views' batches
+  // does not prove the new view works.
+  if (active_ && slot.pre_prepare->view == view_) backoff_exponent_ = 0;
   for (const auto& e : result.requests) {
     if (e.duplicate && e.result.empty()) continue;
     auto reply = make_reply(view_, e.request->client, e.request->id, id_, e.result, *signer_);

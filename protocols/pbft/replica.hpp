@@ -106,6 +106,8 @@ class PbftReplica final : public Replica {
   void adopt_new_view_checkpoint(const NewView& nv);
   void install_o_set(const NewView& nv);
   Duration current_timeout() const;
+  std::size_t view_change_supporters() const;
+  void start_new_view_timer_on_quorum();
 
   // ---- state transfer, TOCS §6.2 (state_transfer.cpp) ----
   void request_state();
@@ -157,6 +159,8 @@ class PbftReplica final : public Replica {
   View view_;
   bool active_ = true;  // false between sending VIEW-CHANGE and accepting NEW-VIEW
   std::uint32_t backoff_exponent_ = 0;
+  bool quorum_timer_running_ = false;  // the NEW-VIEW timer of §4.5.2 (not a retransmit pace)
+  Duration new_view_timeout_{};        // its length for the view change in progress
   std::uint64_t view_changes_ = 0;
   std::optional<NewView> last_new_view_;  // the NEW-VIEW that started view_
   std::map<View, std::map<NodeId, ViewChange>> view_change_log_;

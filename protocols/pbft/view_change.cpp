@@ -71,19 +71,35 @@ void PbftReplica::on_view_change_timer() {
     if (pending_.empty()) return;  // a stale expiry: nothing is waiting any more
     return start_view_change(view_.next());
   }
-  // Replicas that asked for view_ or a later one have all left the views before it (we keep
-  // only each replica's highest request, so count the later ones too).
+  // A quorum moved to view_ and its primary sent no NEW-VIEW within T of our seeing that
+  // quorum (§4.5.2): try the next view, waiting twice as long there.
+  if (quorum_timer_running_) return start_view_change(view_.next());
+  // Too few replicas asked for view_ (yet): retransmit instead of inflating the view number.
+  auto it = view_change_log_.find(view_);
+  if (it != view_change_log_.end() && it->second.count(id_))
+    broadcast(make_message(pbft::Message{it->second.at(id_)}));
+  out_->set_timer(kViewChangeTimer, config_.view_timeout);
+  request_timer_armed_ = true;
+}
+
+// Replicas that asked for view_ or a later one have all left the views before it (we keep
+// only each replica's highest request, so the later ones count too).
+std::size_t PbftReplica::view_change_supporters() const {
   std::set<NodeId> asked;
   for (auto v = view_change_log_.lower_bound(view_); v != view_change_log_.end(); ++v)
     for (const auto& [who, vc] : v->second) asked.insert(who);
-  // A quorum moved to view_ but its primary sent no NEW-VIEW in time: try the next one.
-  if (asked.size() >= config_.quorum) return start_view_change(view_.next());
-  auto it = view_change_log_.find(view_);
-  // Nobody else asked for view_ (yet): retransmit instead of inflating the view number.
-  if (it != view_change_log_.end() && it->second.count(id_))
-    broadcast(make_message(pbft::Message{it->second.at(id_)}));
-  // Back-off grows with the views tried (start_view_change), not with retransmissions.
-  out_->set_timer(kViewChangeTimer, current_timeout());
+  return asked.size();
+}
+
+// TOCS'02 §4.5.2: the NEW-VIEW timer starts once 2f+1 VIEW-CHANGEs for the view are in,
+// not at our own VIEW-CHANGE. A replica that asked early (e.g. the partitioned primary)
+// would otherwise give up on the view just as the others arrive in it, and the honest
+// replicas would keep missing each other in consecutive views.
+void PbftReplica::start_new_view_timer_on_quorum() {
+  if (active_ || quorum_timer_running_ || view_change_supporters() < config_.quorum) return;
+  quorum_timer_running_ = true;
+  if (request_timer_armed_) out_->cancel_timer(kViewChangeTimer);
+  out_->set_timer(kViewChangeTimer, new_view_timeout_);
   request_timer_armed_ = true;
 }
 
@@ -103,10 +119,15 @@ void PbftReplica::start_view_change(View v) {
   sign(vc, *signer_);
   view_change_log_[v][id_] = vc;
   broadcast(make_message(pbft::Message{vc}));
-  out_->set_timer(kViewChangeTimer, current_timeout());
-  request_timer_armed_ = true;
+  // Until a quorum asks for v this timer only paces retransmissions of our VIEW-CHANGE.
+  quorum_timer_running_ = false;
+  new_view_timeout_ = current_timeout();  // T, 2T, 4T... for consecutive failed views
   if (backoff_exponent_ < config_.max_backoff_exponent) ++backoff_exponent_;
+  if (request_timer_armed_) out_->cancel_timer(kViewChangeTimer);
+  out_->set_timer(kViewChangeTimer, config_.view_timeout);
+  request_timer_armed_ = true;
   out_->trace("view_change", v, low_.value, "to view " + std::to_string(v.value));
+  start_new_view_timer_on_quorum();
   try_new_view();
 }
 
@@ -142,6 +163,7 @@ void PbftReplica::on_view_change(NodeId from, const ViewChange& m) {
   if (msgs.count(from)) return reject("duplicate");
   msgs[from] = m;
   join_higher_view_if_asked();
+  start_new_view_timer_on_quorum();
   if (m.new_view == view_ && !active_) try_new_view();
 }
 

@@ -163,8 +163,12 @@ TEST_CASE("§4.5 a replica joins a higher view when f+1 others ask for it") {
   REQUIRE(h.replica().status().view == View(1));
 }
 
+// TOCS'02 §4.5.2: a replica's NEW-VIEW timer starts when 2f+1 VIEW-CHANGEs for the view
+// are in (not at its own VIEW-CHANGE) and lasts T, 2T, 4T... for consecutive views; until
+// then the timer only paces retransmissions of its VIEW-CHANGE, at T.
 TEST_CASE(
-    "§4.5 view-change timeouts back off exponentially; a lone replica does not inflate views") {
+    "§4.5.2 view-change timeouts back off exponentially from the quorum; a lone replica does "
+    "not inflate views") {
   Scenario s;
   RecordingHost h(make(small_params(), 3, s.k));  // view_timeout = 100ms
   h.start();
@@ -177,27 +181,39 @@ TEST_CASE(
   auto& first = h.fire(PbftReplica::kViewChangeTimer);
   REQUIRE(sent<ViewChange>(first).at(0).new_view == View(1));
   REQUIRE(timer_after(first) == Duration::millis_(100));
-  // Nobody else asked for view 1: retransmit the same view-change, wait twice as long.
-  auto& second = h.fire(PbftReplica::kViewChangeTimer);
-  REQUIRE(sent<ViewChange>(second).at(0).new_view == View(1));
-  REQUIRE(timer_after(second) == Duration::millis_(200));
-  // Retransmitting again does not grow the timeout: it grows with the views tried.
-  REQUIRE(timer_after(h.fire(PbftReplica::kViewChangeTimer)) == Duration::millis_(200));
-  // A quorum asked for view 1 but its primary is silent: move on to view 2 ...
-  h.deliver(NodeId(0), pbft::Message{s.vc(0)});
-  h.deliver(NodeId(2), pbft::Message{s.vc(2)});
+  // Nobody else asked for view 1: retransmit the same view-change at the same pace.
+  for (int i = 0; i < 3; ++i) {
+    auto& again = h.fire(PbftReplica::kViewChangeTimer);
+    REQUIRE(sent<ViewChange>(again).at(0).new_view == View(1));
+    REQUIRE(timer_after(again) == Duration::millis_(100));
+    REQUIRE(h.replica().status().view == View(1));
+  }
+  // The quorum for view 1 forms now: the NEW-VIEW timer (T) starts at this moment.
+  REQUIRE(timer_after(h.deliver(NodeId(0), pbft::Message{s.vc(0)})) == Duration{});
+  REQUIRE(timer_after(h.deliver(NodeId(2), pbft::Message{s.vc(2)})) == Duration::millis_(100));
+  // View 1's primary is silent: move on to view 2, retransmitting at T until a quorum ...
   auto& third = h.fire(PbftReplica::kViewChangeTimer);
   REQUIRE(sent<ViewChange>(third).at(0).new_view == View(2));
-  REQUIRE(timer_after(third) == Duration::millis_(200));
-  // ... and when view 2's primary is silent too, the timeout doubles again.
+  REQUIRE(timer_after(third) == Duration::millis_(100));
   h.deliver(NodeId(0), pbft::Message{signed_by(
                            ViewChange{View(2), Seq(0), Digest{}, {}, {}, NodeId(0), {}}, s.k)});
-  h.deliver(NodeId(1), pbft::Message{signed_by(
-                           ViewChange{View(2), Seq(0), Digest{}, {}, {}, NodeId(1), {}}, s.k)});
+  // ... whose NEW-VIEW timer is twice as long ...
+  auto& quorum2 = h.deliver(
+      NodeId(1),
+      pbft::Message{signed_by(ViewChange{View(2), Seq(0), Digest{}, {}, {}, NodeId(1), {}}, s.k)});
+  REQUIRE(timer_after(quorum2) == Duration::millis_(200));
+  // ... and when view 2's primary is silent too, the next one doubles again.
   auto& fourth = h.fire(PbftReplica::kViewChangeTimer);
   REQUIRE(sent<ViewChange>(fourth).at(0).new_view == View(3));
-  REQUIRE(timer_after(fourth) == Duration::millis_(400));
+  Duration view3_timer{};
+  for (std::uint32_t r : {0u, 1u})
+    view3_timer = timer_after(h.deliver(
+        NodeId(r), pbft::Message{signed_by(
+                       ViewChange{View(3), Seq(0), Digest{}, {}, {}, NodeId(r), {}}, s.k)}));
+  REQUIRE(view3_timer == Duration::millis_(400));
   REQUIRE(h.replica().status().view_changes == 3);
+  auto& fifth = h.fire(PbftReplica::kViewChangeTimer);
+  REQUIRE(sent<ViewChange>(fifth).at(0).new_view == View(4));
 }
 
 TEST_CASE("the new primary resends NEW-VIEW to a replica that retransmits its VIEW-CHANGE") {
