@@ -170,19 +170,27 @@ void ByzantineReplica::equivocate(std::optional<NodeId> to, const MessagePtr& ms
 
 // HotStuff (hotstuff_fork.hpp): side 0 sees the honest leader, its proposal and its vote;
 // side 1 the other block (the fork, or another batch), and the node's vote goes to that
-// block (the forker sends it). When the forker has no other block, it proposes honestly.
+// block (the forker sends it), or nothing when the proposal is withheld from it. When the
+// forker has nothing else to show, it proposes honestly.
 void ByzantineReplica::fork(std::optional<NodeId> to, const MessagePtr& msg, Effects& out) {
   const auto* h = std::get_if<hotstuff::Message>(&msg->body);
   const auto* proposal = h ? std::get_if<hotstuff::Proposal>(h) : nullptr;
   const auto* vote = h ? std::get_if<hotstuff::Vote>(h) : nullptr;
-  MessagePtr alt =
-      proposal ? forker_->fork_for(*proposal, side_members(1), control_->rng(), out) : nullptr;
-  if (!alt && !(vote && forker_->forked_in(vote->view))) return send_or_broadcast(to, msg, out);
-  for (NodeId n : side_members(0))
+  const std::vector<NodeId> side0 = side_members(0), side1 = side_members(1);
+  ForkAction action;
+  if (proposal) action = forker_->fork_for(*proposal, side0, side1, control_->rng(), out);
+  const bool split = action.alt || action.withhold || (vote && forker_->forked_in(vote->view));
+  if (!split) return send_or_broadcast(to, msg, out);
+  const auto& colluders = control_->forks()->colluders();
+  auto on_side0 = [&](NodeId n) { return std::find(side0.begin(), side0.end(), n) != side0.end(); };
+  for (NodeId n : side0)
     if (!to || *to == n) out.send(n, msg);
-  if (alt)
-    for (NodeId n : side_members(1))
-      if (!to || *to == n) out.send(n, alt);
+  for (NodeId n : side1) {
+    if (to && *to != n) continue;
+    if (action.alt) out.send(n, action.alt);
+    // Withheld from side 1, except from the colluders (their votes certify it).
+    if (action.withhold && colluders.count(n) && !on_side0(n)) out.send(n, msg);
+  }
 }
 
 // Sends the message, then one of its own earlier (validly signed) messages again.

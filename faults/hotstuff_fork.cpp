@@ -50,6 +50,7 @@ bool HotStuffForker::on_input(const Input& input, bool attacking, Effects& out) 
     for (const auto& b : r->blocks) learn(b, hotstuff::block_hash(b));
     return false;
   }
+  if (attacking) registry_->join(id_);
   auto* v = std::get_if<hotstuff::Vote>(h);
   if (!v || !attacking || !registry_->contains(v->block) || v->voter != m->from) return false;
   if (cfg_.leader(v->view.next()) != id_ || !hotstuff::verify_signature(*v, *verifier_))
@@ -74,6 +75,7 @@ void HotStuffForker::prune() {
     return older_than_window(e.second.block->view, newest_view_);
   });
   std::erase_if(forks_, [&](const auto& e) { return older_than_window(e.first, newest_view_); });
+  std::erase_if(withheld_, [&](View v) { return older_than_window(v, newest_view_); });
   if (newest_view_.value > kViewsKept) votes_.prune_below(View(newest_view_.value - kViewsKept));
 }
 
@@ -98,17 +100,52 @@ std::optional<Batch> HotStuffForker::conflicting_batch(const hotstuff::Block& lo
   return Batch{older->batch.front()};
 }
 
-MessagePtr HotStuffForker::fork_for(const hotstuff::Proposal& honest,
-                                    const std::vector<NodeId>& side, sim::Rng& coin, Effects& out) {
+ForkAction HotStuffForker::fork_for(const hotstuff::Proposal& honest,
+                                    const std::vector<NodeId>& side0,
+                                    const std::vector<NodeId>& side1, sim::Rng& coin,
+                                    Effects& out) {
   const View v = honest.block.view;
-  if (auto it = forks_.find(v); it != forks_.end()) return it->second;
-  if (side.empty()) return nullptr;
+  registry_->join(id_);
+  if (withheld_.count(v)) return {nullptr, true};
+  if (auto it = forks_.find(v); it != forks_.end()) return {it->second, false};
+  if (side1.empty()) return {};
   const std::uint64_t term = v.value / cfg_.views_per_leader;
   if (term_ != term) {
     term_ = term;
     plain_term_ = coin.bernoulli(0.5);
   }
-  return plain_term_ ? plain_equivocation(honest, out) : fork_below_lock(honest, side, out);
+  if (plain_term_) return {plain_equivocation(honest, out), false};
+  // Beyond the fault budget the colluders can certify the block that would lock side 1
+  // without side 1: then side 1 never sees it, stays unlocked, and even a correct
+  // replica votes for the fork that follows (the attack f + 1 colluders can win).
+  if (committed_by(honest.block) && certifiable_without(side1)) {
+    withheld_.insert(v);
+    return {nullptr, true};
+  }
+  return {fork_below_lock(honest, side1, out), false};
+}
+
+// For a block `top` whose QC would be carried by the next proposal: the block a0 that
+// proposal commits (top <- a1 <- a0 direct parents in consecutive views, a0 with
+// requests; safety.cpp update_chain), or null.
+const hotstuff::Block* HotStuffForker::committed_by(const hotstuff::Block& top) const {
+  const hotstuff::Block* a1 = find(top.justify.block);
+  const hotstuff::Block* a0 = a1 ? find(a1->justify.block) : nullptr;
+  if (!a0 || a0->view.value == 0 || a0->batch.empty()) return nullptr;
+  const bool direct = top.parent == top.justify.block && a1->parent == a1->justify.block &&
+                      top.view.value == a1->view.value + 1 && a1->view.value == a0->view.value + 1;
+  return direct ? a0 : nullptr;
+}
+
+// Whether the colluders and the honest replicas outside `side1` make a quorum.
+bool HotStuffForker::certifiable_without(const std::vector<NodeId>& side1) const {
+  std::uint32_t voters = 0;
+  for (std::uint32_t i = 0; i < cfg_.n; ++i) {
+    const NodeId n(i);
+    if (registry_->colluders().count(n) || std::find(side1.begin(), side1.end(), n) == side1.end())
+      ++voters;
+  }
+  return voters >= cfg_.quorum;
 }
 
 // The same parent and QC, another batch: side 0 and side 1 see two blocks for one view.
@@ -128,15 +165,10 @@ MessagePtr HotStuffForker::plain_equivocation(const hotstuff::Proposal& honest, 
 MessagePtr HotStuffForker::fork_below_lock(const hotstuff::Proposal& honest,
                                            const std::vector<NodeId>& side, Effects& out) {
   const View v = honest.block.view;
-  // The honest proposal commits a0 at whoever processes it: a2 = justify.node, a1 and a0
-  // below it, direct parents in consecutive views (safety.cpp update_chain).
+  // The honest proposal commits a0 at whoever processes it.
   const hotstuff::Block* a2 = find(honest.block.justify.block);
-  const hotstuff::Block* a1 = a2 ? find(a2->justify.block) : nullptr;
-  const hotstuff::Block* a0 = a1 ? find(a1->justify.block) : nullptr;
-  if (!a0 || a0->view.value == 0 || a0->batch.empty()) return nullptr;
-  const bool direct = a2->parent == a2->justify.block && a1->parent == a1->justify.block &&
-                      a2->view.value == a1->view.value + 1 && a1->view.value == a0->view.value + 1;
-  if (!direct) return nullptr;
+  const hotstuff::Block* a0 = a2 ? committed_by(*a2) : nullptr;
+  if (!a0) return nullptr;
   auto batch = conflicting_batch(*a0);
   if (!batch) return nullptr;
   // The fork: a sibling of a0 justified by a0's own (older than the lock) QC.

@@ -30,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "protocols/factory.hpp"
@@ -49,6 +50,9 @@ class ForkRegistry {
   bool contains(const Digest& block) const { return blocks_.count(block) != 0; }
   // The replicas the fork is shown to; empty for a block not in the fork.
   const std::vector<NodeId>& side_of(const Digest& block) const;
+  // The Byzantine nodes mounting the attack (each joins when its `equivocate` acts).
+  void join(NodeId n) { colluders_.insert(n); }
+  const std::set<NodeId>& colluders() const { return colluders_; }
 
  private:
   struct Entry {
@@ -57,6 +61,13 @@ class ForkRegistry {
   };
   std::map<Digest, Entry> blocks_;
   View newest_;
+  std::set<NodeId> colluders_;
+};
+
+// What the equivocating leader does with one honest proposal.
+struct ForkAction {
+  MessagePtr alt;         // shown to side 1 instead (the fork, or another batch); or null
+  bool withhold = false;  // side 1 gets nothing (the colluders on it get the honest block)
 };
 
 class HotStuffForker {
@@ -70,11 +81,11 @@ class HotStuffForker {
   bool on_input(const Input& input, bool attacking, Effects& out);
   // Every proposal the node's own replica sends (learned like received ones).
   void on_own_proposal(const hotstuff::Proposal& p);
-  // For the node's honest proposal: the block to show `side` instead (the fork, or in a
-  // plain term another batch on the same parent), or nullptr when it proposes honestly
-  // now. The same block for a retransmission. `coin` picks each term's strategy.
-  MessagePtr fork_for(const hotstuff::Proposal& honest, const std::vector<NodeId>& side,
-                      sim::Rng& coin, Effects& out);
+  // For the node's honest proposal, shown to `side0`: what `side1` gets (the fork, or in a
+  // plain term another batch on the same parent; nothing when it proposes honestly now).
+  // The same for a retransmission. `coin` picks each term's strategy.
+  ForkAction fork_for(const hotstuff::Proposal& honest, const std::vector<NodeId>& side0,
+                      const std::vector<NodeId>& side1, sim::Rng& coin, Effects& out);
   // Whether the node forked in `view`: its replica's vote for the honest block of that
   // view must then reach side 0 only (side 1 sees a leader that voted for the fork).
   bool forked_in(View view) const { return forks_.count(view) != 0; }
@@ -87,6 +98,8 @@ class HotStuffForker {
   void learn(const hotstuff::Block& b, const Digest& hash);
   const hotstuff::Block* find(const Digest& hash) const;
   std::optional<Batch> conflicting_batch(const hotstuff::Block& locked) const;
+  const hotstuff::Block* committed_by(const hotstuff::Block& top) const;
+  bool certifiable_without(const std::vector<NodeId>& side0) const;
   MessagePtr fork_below_lock(const hotstuff::Proposal& honest, const std::vector<NodeId>& side,
                              Effects& out);
   MessagePtr plain_equivocation(const hotstuff::Proposal& honest, Effects& out);
@@ -104,6 +117,7 @@ class HotStuffForker {
   std::map<Digest, Known> blocks_;  // blocks seen, by hash (bounded, pruned by view)
   View newest_view_;
   std::map<View, MessagePtr> forks_;   // fork blocks this node forged, by view
+  std::set<View> withheld_;            // views whose proposal side 1 did not get
   hotstuff::VoteCollector votes_;      // votes for fork blocks sent to this node
   View fork_vheight_;                  // highest view it voted in for the fork
   std::optional<std::uint64_t> term_;  // the term whose strategy is drawn
