@@ -5,7 +5,7 @@
 
 Each INPUT is one of
   * a scenario file (.yaml/.yml): run in the simulator through the knhk_py module
-    (--seed overrides the file's seed);
+    (--seed overrides the file's seed; --nodes 4,7,10 runs it at each cluster size);
   * the JSON object of `knhk run --report FILE` / `knhk run --json`: the scenario it names
     is replayed with its seed through knhk_py (same seed, same run; the trace digest is
     compared with the report's). Without the module, or when the scenario file is gone,
@@ -15,8 +15,8 @@ Each INPUT is one of
 Per sweep file: FILE-by-seed.png. Per run (NAME = SCENARIO-nNODES-seedSEED):
 NAME-latency.png (CDF, and p50/p99 over time), NAME-throughput.png (commits per
 second over time, fault windows shaded), NAME-messages.png (messages per committed
-operation by kind, and by node). Over several run reports of one protocol with different
-cluster sizes: PROTOCOL-vs-nodes.png. Each written file is printed as `wrote PATH`.
+operation by kind, and by node). Over runs of one protocol at several cluster sizes (run
+reports, or --nodes): PROTOCOL-vs-nodes.png. Each written file is printed as `wrote PATH`.
 
 Exit status: 0 success, 2 bad input or missing matplotlib/numpy.
 Uses only Debian's python3-numpy and python3-matplotlib (Agg backend, no display).
@@ -100,13 +100,13 @@ def read_json_records(path):
     return records
 
 
-def run_scenario(path, seed):
+def run_scenario(path, seed, nodes=None):
     if knhk_py is None:
         raise InputError("%s: running a scenario needs the knhk_py module (build it with "
                          "scripts/build, then put build/release/analysis/python on "
                          "PYTHONPATH, or use scripts/knhk-plot)" % path)
     try:
-        return knhk_py.run(path, seed)
+        return knhk_py.run(path, seed, nodes)
     except ValueError as e:
         raise InputError(str(e))
 
@@ -424,9 +424,23 @@ def plot_vs_nodes(reports, out_dir):
 # ---------------------------------------------------------------- main
 
 
-def plot_input(path, seed, out_dir, reports):
+def report_of(run):
+    """The figures of `knhk run --report` for a run of the module (for plot_vs_nodes)."""
+    m, s = run["metrics"], run["scenario"]
+    figures = {k: v for k, v in m.items() if v is not None}  # as the JSON omits them
+    return dict(figures, protocol=s["protocol"], nodes=s["nodes"], messages=run["messages_by_type"],
+                throughput_ops=m["commits"] / s["duration_s"])
+
+
+def plot_input(path, args, reports):
     if path.endswith((".yaml", ".yml")):
-        return plot_run(run_scenario(path, seed), out_dir)
+        written = []
+        for nodes in args.nodes or [None]:
+            run = run_scenario(path, args.seed, nodes)
+            reports.append(report_of(run))
+            written += plot_run(run, args.out)
+        return written
+    out_dir = args.out
     records = read_json_records(path)
     if len(records) == 1 and "trace_digest" in records[0]:  # a `knhk run --report` object
         reports.append(records[0])
@@ -437,6 +451,14 @@ def plot_input(path, seed, out_dir, reports):
     return [plot_sweep(records, path, out_dir)]
 
 
+def node_list(text):
+    try:
+        sizes = [int(n) for n in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected cluster sizes like 4,7,10, got %r" % text)
+    return sizes
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="knhk-plot", description="Write PNG plots of knhk runs, reports and sweeps.")
@@ -444,12 +466,14 @@ def main(argv=None):
                         help="scenario YAML, `knhk run --report` JSON or `knhk sweep` JSON lines")
     parser.add_argument("--out", required=True, help="directory for the PNG files")
     parser.add_argument("--seed", type=int, help="seed for scenario files (overrides theirs)")
+    parser.add_argument("--nodes", type=node_list, metavar="N,N,...",
+                        help="run scenario files at each of these cluster sizes")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     written, reports = [], []
     try:
         for path in args.inputs:
-            written += plot_input(path, args.seed, args.out, reports)
+            written += plot_input(path, args, reports)
         written += plot_vs_nodes(reports, args.out)
     except InputError as e:
         sys.stderr.write("knhk-plot: %s\n" % e)

@@ -20,6 +20,7 @@
 #include "faults/schedule.hpp"
 #include "scenarios/loader.hpp"
 #include "scenarios/runner.hpp"
+#include "scenarios/writer.hpp"
 
 namespace py = pybind11;
 using namespace pybind11::literals;
@@ -246,8 +247,23 @@ scenarios::Scenario load(const std::string& path) {
   }
 }
 
-py::dict run_file(const std::string& path, std::optional<std::uint64_t> seed) {
+// The scenario with another cluster size, validated again as a whole (a fault may name a
+// node the smaller cluster lacks): written back to YAML and loaded like a file.
+scenarios::Scenario with_nodes(scenarios::Scenario s, std::uint32_t nodes,
+                               const std::string& path) {
+  s.protocol.nodes = nodes;
+  try {
+    return scenarios::load_scenario_text(
+        scenarios::to_yaml(s), path + " (rewritten with nodes: " + std::to_string(nodes) + ")");
+  } catch (const scenarios::ScenarioError& e) {
+    throw py::value_error(e.what());
+  }
+}
+
+py::dict run_file(const std::string& path, std::optional<std::uint64_t> seed,
+                  std::optional<std::uint32_t> nodes) {
   scenarios::Scenario scenario = load(path);
+  if (nodes) scenario = with_nodes(std::move(scenario), *nodes, path);
   MessageCounter counter;
   std::ostream sink(&counter);
   scenarios::RunOptions options;
@@ -266,8 +282,9 @@ py::dict run_file(const std::string& path, std::optional<std::uint64_t> seed) {
 
 PYBIND11_MODULE(knhk_py, m) {
   m.doc() = "knhk: run BFT consensus scenarios in the deterministic simulator";
-  m.def("run", &knhk::python::run_file, "path"_a, "seed"_a = py::none(),
-        "Run a scenario YAML file (seed overrides the file's); returns a dict with the "
+  m.def("run", &knhk::python::run_file, "path"_a, "seed"_a = py::none(), "nodes"_a = py::none(),
+        "Run a scenario YAML file (seed overrides the file's seed, nodes its cluster size); "
+        "returns a dict with the "
         "verdict, checks, trace_digest, requests, commits, committed_ops_s, "
         "messages_by_type, messages_by_node, view_changes and the scenario's faults. "
         "Raises ValueError for an invalid file.");

@@ -58,6 +58,16 @@ class RunAgainstCli(unittest.TestCase):
         self.assertEqual(default["scenario"]["seed"], 1)  # the file's seed
         self.assertNotEqual(default["trace_digest"], self.r["trace_digest"])
 
+    def test_cluster_size_override_is_validated_and_run(self):
+        same = knhk_py.run(CRASH, seed=SEED, nodes=4)  # the file's size: the same run
+        self.assertEqual(same["trace_digest"], self.cli["trace_digest"])
+        seven = knhk_py.run(CRASH, seed=SEED, nodes=7)
+        self.assertEqual((seven["scenario"]["nodes"], seven["scenario"]["f"]), (7, 2))
+        self.assertIn("6", seven["messages_by_node"])
+        self.assertEqual(sorted(seven["view_changes"]), list(range(7)))
+        with self.assertRaisesRegex(ValueError, r"crash\.yaml \(rewritten with nodes: 3\)"):
+            knhk_py.run(CRASH, nodes=3)
+
     def test_one_latency_per_completed_request(self):
         req = self.r["requests"]
         n = len(req["submitted_s"])
@@ -215,6 +225,14 @@ class Plots(unittest.TestCase):
         self.assertEqual(len([l for l in p.stdout.splitlines() if l.startswith("wrote ")]), 3)
         self.assert_pngs(["pbft-crash-n4-seed5-latency.png", "pbft-crash-n4-seed5-throughput.png",
                           "pbft-crash-n4-seed5-messages.png"])
+
+    def test_scenario_at_several_cluster_sizes(self):
+        self.assertEqual(self.plot(CRASH, "--nodes", "4,7"), (0, ""))
+        names = os.listdir(self.out)
+        self.assertIn("pbft-vs-nodes.png", names)
+        self.assertIn("pbft-crash-n7-seed1-throughput.png", names)
+        self.assertEqual(len(names), 1 + 2 * 3)
+        self.assertIsNone(util.png_problem(os.path.join(self.out, "pbft-vs-nodes.png")))
 
     def test_not_a_result_is_an_input_error(self):
         junk = os.path.join(self.tmp.name, "junk.json")
