@@ -59,8 +59,16 @@ std::size_t BatchReceiver::drain(int fd, std::size_t max_datagrams, const Handle
   return total;
 }
 
-void BatchSender::queue(Bytes datagram, const udp::endpoint& to) {
-  datagrams_.push_back(std::move(datagram));
+void BatchSender::queue(Bytes frame, const udp::endpoint& to) {
+  auto key = std::pair(to.address().to_v4().to_uint(), to.port());
+  auto it = filling_.find(key);
+  if (it != filling_.end() && datagrams_[it->second].size() + frame.size() <= max_bytes_) {
+    Bytes& d = datagrams_[it->second];
+    d.insert(d.end(), frame.begin(), frame.end());
+    return;
+  }
+  filling_[key] = datagrams_.size();
+  datagrams_.push_back(std::move(frame));
   addresses_.push_back(to_sockaddr(to));
 }
 
@@ -88,6 +96,7 @@ std::size_t BatchSender::flush(int fd) {
   }
   datagrams_.clear();
   addresses_.clear();
+  filling_.clear();
   return failed;
 }
 

@@ -1,7 +1,9 @@
 // Batched UDP system calls: recvmmsg(2) reads every queued datagram of a burst in a few
-// calls, sendmmsg(2) sends everything one flush produced in a few calls. On loopback the
-// per-datagram system call was a large share of a node's CPU (docs/real-nodes.md); the
-// kernel's own per-datagram work remains. Buffers are allocated once and reused.
+// calls, sendmmsg(2) sends everything one flush produced in a few calls, and the frames
+// of one flush that go to the same address share datagrams (a datagram carries frames
+// back to back, frame.hpp for_each_frame) — e.g. the replies of a whole batch to one
+// client process. On loopback the kernel's per-datagram work was the largest share of
+// a node's CPU (docs/real-nodes.md). Receive buffers are allocated once and reused.
 #pragma once
 
 #include <netinet/in.h>
@@ -10,9 +12,11 @@
 #include <boost/asio/ip/udp.hpp>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <span>
 #include <vector>
 
+#include "net/frame.hpp"
 #include "protocols/common/types.hpp"
 
 namespace knhk::net {
@@ -36,17 +40,23 @@ class BatchReceiver {
 
 class BatchSender {
  public:
-  // Queues one datagram; nothing is sent before flush().
-  void queue(Bytes datagram, const boost::asio::ip::udp::endpoint& to);
+  explicit BatchSender(std::size_t max_datagram_bytes = kMaxDatagramBytes)
+      : max_bytes_(max_datagram_bytes) {}
+  // Queues one frame (at most max_datagram_bytes); nothing is sent before flush(). Frames
+  // to one address keep their order.
+  void queue(Bytes frame, const boost::asio::ip::udp::endpoint& to);
   bool empty() const { return datagrams_.empty(); }
-  std::size_t size() const { return datagrams_.size(); }
-  // Sends every queued datagram (IPv4 destinations), in order. Returns how many the
-  // kernel refused (buffer full, unreachable); UDP may lose them anyway.
+  std::size_t size() const { return datagrams_.size(); }  // datagrams, not frames
+  // Sends every queued datagram (IPv4 destinations). Returns how many the kernel refused
+  // (buffer full, unreachable); UDP may lose them anyway.
   std::size_t flush(int fd);
 
  private:
+  std::size_t max_bytes_;
   std::vector<Bytes> datagrams_;
   std::vector<sockaddr_in> addresses_;
+  // The datagram still being filled for each address (IPv4 address, port).
+  std::map<std::pair<std::uint32_t, std::uint16_t>, std::size_t> filling_;
   std::vector<iovec> iovecs_;
   std::vector<mmsghdr> headers_;
 };

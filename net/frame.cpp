@@ -40,6 +40,22 @@ void write_header(const FrameHeader& h, std::uint8_t* out) {
   put_le(out + 27, h.total_length, 4);
 }
 
+std::size_t declared_frame_bytes(std::span<const std::uint8_t> d) {
+  if (d.size() < kHeaderBytes + kTagBytes) return 0;
+  const std::uint8_t* p = d.data();
+  if (get_le(p, 4) != kFrameMagic || p[4] != kWireVersion) return 0;
+  FrameHeader h;
+  h.fragment_index = static_cast<std::uint16_t>(get_le(p + 23, 2));
+  h.fragment_count = static_cast<std::uint16_t>(get_le(p + 25, 2));
+  h.total_length = static_cast<std::uint32_t>(get_le(p + 27, 4));
+  if (h.fragment_count == 0 || h.fragment_index >= h.fragment_count ||
+      h.total_length > kMaxNetMessageBytes)
+    return 0;
+  std::size_t fragment = expected_fragment_bytes(h);
+  if (fragment > kMaxNetMessageBytes) return 0;  // an impossible split (SIZE_MAX)
+  return kHeaderBytes + fragment + kTagBytes;
+}
+
 FrameResult parse_frame(std::span<const std::uint8_t> d, std::size_t max_datagram_bytes) {
   FrameResult r;
   if (d.size() > max_datagram_bytes) {

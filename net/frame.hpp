@@ -68,4 +68,22 @@ struct FrameResult {
 };
 FrameResult parse_frame(std::span<const std::uint8_t> datagram, std::size_t max_datagram_bytes);
 
+// A datagram may carry several frames back to back (BatchSender coalesces the frames of
+// one flush that go to the same address): calls `on` for each frame in order. A frame
+// whose header cannot say its own length ends the split: the rest goes to `on` whole,
+// so parse_frame counts it once under its drop reason.
+template <class F>
+void for_each_frame(std::span<const std::uint8_t> datagram, F&& on);
+std::size_t declared_frame_bytes(std::span<const std::uint8_t> data);  // 0: cannot tell
+
+template <class F>
+void for_each_frame(std::span<const std::uint8_t> datagram, F&& on) {
+  for (;;) {  // an empty datagram too is handed over once (and counted as truncated)
+    std::size_t n = declared_frame_bytes(datagram);
+    if (n == 0 || n >= datagram.size()) return on(datagram);
+    on(datagram.first(n));
+    datagram = datagram.subspan(n);
+  }
+}
+
 }  // namespace knhk::net

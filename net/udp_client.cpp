@@ -45,6 +45,7 @@ class LoadRunner {
  private:
   void receive();
   void on_datagram(std::span<const std::uint8_t> bytes);
+  void on_frame(std::span<const std::uint8_t> frame);
   void tick();
   void submit_if_allowed(Identity& id, Time now);
   void send(Identity& id, const ClientOutput& out);
@@ -128,6 +129,10 @@ void LoadRunner::send_queued() {
 }
 
 void LoadRunner::on_datagram(std::span<const std::uint8_t> bytes) {
+  for_each_frame(bytes, [this](std::span<const std::uint8_t> frame) { on_frame(frame); });
+}
+
+void LoadRunner::on_frame(std::span<const std::uint8_t> bytes) {
   FrameResult f = parse_frame(bytes, kMaxDatagramBytes);
   if (!f.frame) return report_.drops.add(f.reason);
   auto it = by_id_.find(ClientId(f.frame->header.receiver.id));

@@ -136,7 +136,11 @@ void UdpHost::inject_datagram(std::span<const std::uint8_t> bytes, const udp::en
 void UdpHost::on_datagram(std::span<const std::uint8_t> bytes, const udp::endpoint& from) {
   ++datagrams_in_;
   Time now = steady_now();
-  std::optional<Received> r = wire_.open(bytes, now);
+  for_each_frame(bytes, [&](std::span<const std::uint8_t> frame) { on_frame(frame, from, now); });
+}
+
+void UdpHost::on_frame(std::span<const std::uint8_t> frame, const udp::endpoint& from, Time now) {
+  std::optional<Received> r = wire_.open(frame, now);
   if (!r) return;
   auto msg = std::make_shared<const Message>(std::move(r->message));
   if (r->from.kind == Principal::Kind::client) {
