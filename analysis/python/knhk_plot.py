@@ -14,7 +14,7 @@ Each INPUT is one of
 
 Per sweep file: FILE-by-seed.png. Per run (NAME = SCENARIO-nNODES-seedSEED):
 NAME-latency.png (CDF, and p50/p99 over time), NAME-throughput.png (commits per
-second over time, fault windows shaded), NAME-messages.png (messages per committed
+second over time, fault windows shaded, view-change events ticked), NAME-messages.png (messages per committed
 operation by kind, and by node). Over runs of one protocol at several cluster sizes (run
 reports, or --nodes): PROTOCOL-vs-nodes.png. Each written file is printed as `wrote PATH`.
 
@@ -65,6 +65,9 @@ FAULT_COLORS = {
     "clock_skew": "tab:brown",
 }
 INSTANT_FAULTS = ("heal", "restart")
+# Protocol events marked under the throughput curve: a PBFT replica starting a view change,
+# a HotStuff replica's pacemaker timing out.
+VIEW_EVENTS = {"view_change": "tab:red", "view_timeout": "tab:red", "new_view": "tab:green"}
 
 
 class InputError(Exception):
@@ -271,22 +274,35 @@ def plot_throughput(run, out_dir):
     committed = np.histogram(run["committed_ops_s"], bins=bins)[0] / width
     completed_s = np.array(run["requests"]["completed_s"], dtype=float)
     completed = np.histogram(completed_s[~np.isnan(completed_s)], bins=bins)[0] / width
-    fig, ax = plt.subplots(figsize=(10, 4))
+    fig, ax = plt.subplots(figsize=(10, 4.8))
     shade_faults(ax, run)
-    ax.stairs(committed, bins, linewidth=1.5, label="committed ops/s (first honest commit)")
-    ax.stairs(completed, bins, linewidth=1.5, linestyle="--",
+    ax.stairs(committed, bins, baseline=None, linewidth=1.5,
+              label="committed ops/s (first honest commit)")
+    ax.stairs(completed, bins, baseline=None, linewidth=1.5, linestyle="--",
               label="completed requests/s (client)")
     ax.axvline(run["liveness_from_s"], color="tab:green", linewidth=1,
                label="liveness judged from %.3g s" % run["liveness_from_s"])
+    mark_view_events(ax, run)
     ax.set_xlabel("time (s, virtual)")
     ax.set_ylabel("operations per second")
     ax.set_title("%s\n%d committed, %d view changes (%g s bins)" %
                  (title_of(run), run["metrics"]["commits"], run["metrics"]["view_changes"],
                   width), fontsize=9)
-    ax.legend(loc="upper right", fontsize=7)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=7)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return save(fig, out_dir, run_name(run) + "-throughput.png")
+
+
+def mark_view_events(ax, run):
+    """A tick on the time axis for each replica's view-change event."""
+    events = run.get("protocol_events", {"time_s": [], "type": []})
+    for kind, colour in VIEW_EVENTS.items():
+        times = [t for t, k in zip(events["time_s"], events["type"]) if k == kind]
+        if times:
+            ax.plot(times, np.full(len(times), 0.04), "|", color=colour, markersize=14,
+                    markeredgewidth=1.5, transform=ax.get_xaxis_transform(),  # y: axes units
+                    label="%s (%d, any replica)" % (kind, len(times)))
 
 
 def per_op_bars(ax, sent_by_type, commits):

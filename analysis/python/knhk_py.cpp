@@ -4,9 +4,12 @@
 // results, every client request's submit/complete time, every commit, message counts by
 // type and by node, view changes and the fault schedule. Times are seconds of virtual
 // time (floats); a request that never completed has completed_s = NaN.
+// The replicas' own trace events (view changes, timeouts, checkpoints) come as
+// protocol_events.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -34,14 +37,24 @@ struct NodeTypeCounts {
   std::uint64_t dropped = 0;
 };
 
-// A trace sink that keeps no text: it reads each JSON line as the simulation writes it and
-// counts sends, deliveries and drops by (node, message type). The run record only counts by
-// type; the trace is where the node of each event lives. Field order of a line is fixed
-// (time_ns, kind, node, type, ...; sim/trace.hpp), so a scan for the keys is enough.
-class MessageCounter : public std::streambuf {
+// A replica's own trace event (view_change, new_view, view_timeout, checkpoint, ...).
+struct ProtocolEvent {
+  double time_s = 0;
+  std::string node;
+  std::string type;
+  std::uint64_t view = 0;
+};
+
+// A trace sink that keeps no text: it reads each JSON line as the simulation writes it,
+// counts sends, deliveries and drops by (node, message type) and keeps the replicas' own
+// protocol events. The run record has neither (it counts by type only). Keys are unique
+// within a line and values are numbers or strings without quotes or commas except in
+// `detail`, the last field, which is never read (sim/trace.hpp).
+class TraceReader : public std::streambuf {
  public:
   // node label as in the trace ("2" for replica 2, "c5" for client 5) → type → counts
   std::map<std::string, std::map<std::string, NodeTypeCounts>> by_node;
+  std::vector<ProtocolEvent> protocol_events;  // in trace order
 
  protected:
   int_type overflow(int_type ch) override {
@@ -71,8 +84,21 @@ class MessageCounter : public std::streambuf {
     return rest.substr(0, rest.find_first_of(",\"}"));
   }
 
+  static std::uint64_t number(std::string_view text) {
+    std::uint64_t v = 0;
+    std::from_chars(text.data(), text.data() + text.size(), v);
+    return v;
+  }
+
   void count_line(std::string_view line) {
     auto kind = field(line, "\"kind\":");
+    if (kind == "protocol") {
+      protocol_events.push_back({static_cast<double>(number(field(line, "\"time_ns\":"))) / 1e9,
+                                 std::string(field(line, "\"node\":")),
+                                 std::string(field(line, "\"type\":")),
+                                 number(field(line, "\"view\":"))});
+      return;
+    }
     if (kind != "send" && kind != "deliver" && kind != "drop") return;
     auto& c = by_node[std::string(field(line, "\"node\":"))][std::string(field(line, "\"type\":"))];
     if (kind == "send") ++c.sent;
@@ -136,7 +162,18 @@ py::dict messages_by_type(const sim::RunRecord& r) {
   return out;
 }
 
-py::dict messages_by_node(const MessageCounter& counter) {
+py::dict protocol_events_columns(const TraceReader& reader) {
+  py::list time, node, type, view;
+  for (const auto& e : reader.protocol_events) {
+    time.append(e.time_s);
+    node.append(e.node);
+    type.append(e.type);
+    view.append(e.view);
+  }
+  return py::dict("time_s"_a = time, "node"_a = node, "type"_a = type, "view"_a = view);
+}
+
+py::dict messages_by_node(const TraceReader& counter) {
   py::dict out;
   for (const auto& [node, types] : counter.by_node) {
     py::dict per_type;
@@ -219,7 +256,7 @@ py::dict metrics_dict(const analysis::RunMetrics& m) {
                   "view_changes"_a = m.max_view_changes, "flagged"_a = flagged);
 }
 
-py::dict result_dict(const scenarios::RunResult& r, const MessageCounter& counter,
+py::dict result_dict(const scenarios::RunResult& r, const TraceReader& counter,
                      const std::string& file) {
   py::list expectations;
   for (const auto& e : r.expectations)
@@ -227,16 +264,17 @@ py::dict result_dict(const scenarios::RunResult& r, const MessageCounter& counte
   py::dict view_changes;
   for (const auto& [node, n] : r.record.view_changes) view_changes[py::int_(node.value)] = n;
   analysis::CheckScope scope{scenarios::byzantine_nodes(r.scenario)};
-  return py::dict(
-      "file"_a = file, "scenario"_a = scenario_dict(r.scenario), "passed"_a = r.passed(),
-      "verdict"_a = r.passed() ? "pass" : "fail", "expectations"_a = expectations,
-      "checks"_a = checks_dict(r), "trace_digest"_a = r.trace_digest.hex(),
-      "trace_events"_a = r.trace_events, "end_s"_a = seconds(r.record.end),
-      "liveness_from_s"_a = seconds(r.liveness_from), "metrics"_a = metrics_dict(r.metrics),
-      "requests"_a = requests_columns(r.record), "commits"_a = commits_columns(r.record),
-      "committed_ops_s"_a = committed_ops_times(r.record, scope),
-      "messages_by_type"_a = messages_by_type(r.record),
-      "messages_by_node"_a = messages_by_node(counter), "view_changes"_a = view_changes);
+  return py::dict("file"_a = file, "scenario"_a = scenario_dict(r.scenario),
+                  "passed"_a = r.passed(), "verdict"_a = r.passed() ? "pass" : "fail",
+                  "expectations"_a = expectations, "checks"_a = checks_dict(r),
+                  "trace_digest"_a = r.trace_digest.hex(), "trace_events"_a = r.trace_events,
+                  "end_s"_a = seconds(r.record.end), "liveness_from_s"_a = seconds(r.liveness_from),
+                  "metrics"_a = metrics_dict(r.metrics), "requests"_a = requests_columns(r.record),
+                  "commits"_a = commits_columns(r.record),
+                  "committed_ops_s"_a = committed_ops_times(r.record, scope),
+                  "messages_by_type"_a = messages_by_type(r.record),
+                  "messages_by_node"_a = messages_by_node(counter), "view_changes"_a = view_changes,
+                  "protocol_events"_a = protocol_events_columns(counter));
 }
 
 scenarios::Scenario load(const std::string& path) {
@@ -264,7 +302,7 @@ py::dict run_file(const std::string& path, std::optional<std::uint64_t> seed,
                   std::optional<std::uint32_t> nodes) {
   scenarios::Scenario scenario = load(path);
   if (nodes) scenario = with_nodes(std::move(scenario), *nodes, path);
-  MessageCounter counter;
+  TraceReader counter;
   std::ostream sink(&counter);
   scenarios::RunOptions options;
   options.seed = seed;

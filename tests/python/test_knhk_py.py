@@ -117,6 +117,18 @@ class RunAgainstCli(unittest.TestCase):
                              if k.startswith("pbft.")), 0)
         self.assertGreater(sum(by_node[n].get("request", {}).get("sent", 0) for n in clients), 0)
 
+    def test_protocol_events_show_the_view_change_after_the_crash(self):
+        e = self.r["protocol_events"]
+        self.assertEqual(e["time_s"], sorted(e["time_s"]))
+        started = [(t, n) for t, n, k in zip(e["time_s"], e["node"], e["type"])
+                   if k == "view_change"]
+        self.assertTrue(started)
+        self.assertTrue(all(t > 1.0 for t, _ in started))  # the leader crashes at 1s
+        # a new view needs 2f + 1 = 3 VIEW-CHANGEs: every live replica sent one
+        self.assertEqual({n for _, n in started}, {"1", "2", "3"})
+        entered = {v for v, k in zip(e["view"], e["type"]) if k == "new_view"}
+        self.assertEqual(min(entered), 1)
+
     def test_faults_view_changes_and_verdicts(self):
         faults = self.r["scenario"]["faults"]
         self.assertEqual(faults, [{"kind": "crash", "label": "crash 0", "at_s": 1.0,
