@@ -54,6 +54,11 @@ class RunAgainstCli(unittest.TestCase):
 
     def test_seed_override_changes_the_run_and_repeats_exactly(self):
         self.assertEqual(knhk_py.run(CRASH, SEED)["trace_digest"], self.r["trace_digest"])
+        quick = knhk_py.run(CRASH, SEED, events=False)  # no trace reading: same run
+        self.assertEqual(quick["trace_digest"], self.r["trace_digest"])
+        self.assertEqual(quick["requests"], self.r["requests"])
+        self.assertIsNone(quick["messages_by_node"])
+        self.assertIsNone(quick["protocol_events"])
         default = knhk_py.run(CRASH)
         self.assertEqual(default["scenario"]["seed"], 1)  # the file's seed
         self.assertNotEqual(default["trace_digest"], self.r["trace_digest"])
