@@ -56,7 +56,7 @@ class RunAgainstCli(unittest.TestCase):
         self.assertEqual(knhk_py.run(CRASH, SEED)["trace_digest"], self.r["trace_digest"])
         quick = knhk_py.run(CRASH, SEED, events=False)  # no trace reading: same run
         self.assertEqual(quick["trace_digest"], self.r["trace_digest"])
-        self.assertEqual(quick["requests"], self.r["requests"])
+        self.assertEqual(json.dumps(quick["requests"]), json.dumps(self.r["requests"]))  # NaNs
         self.assertIsNone(quick["messages_by_node"])
         self.assertIsNone(quick["protocol_events"])
         default = knhk_py.run(CRASH)
