@@ -29,7 +29,7 @@ std::vector<std::string> child_environment(const PlotTools& tools) {
     std::string_view kv(*e);
     if (kv.starts_with("PYTHONPATH=")) {
       // An empty entry would mean the current directory.
-      if (kv.size() > 11) python_path += ":" + std::string(kv.substr(11));
+      if (kv.size() > 11) python_path.append(":").append(kv.substr(11));
     } else if (!kv.starts_with("MPLBACKEND=")) {
       env.emplace_back(kv);
     }
