@@ -225,45 +225,58 @@ def latencies_ms(run):
     return submitted, (completed - submitted) * 1000.0, done
 
 
-def plot_latency(run, out_dir):
-    submitted, latency, done = latencies_ms(run)
-    fig, (cdf, over) = plt.subplots(1, 2, figsize=(10, 4))
-    fig.suptitle(title_of(run), fontsize=10)
+def latency_cdf(ax, latency, done):
     lat = np.sort(latency[done])
     if lat.size:
-        cdf.step(lat, np.arange(1, lat.size + 1) / lat.size, where="post")
+        ax.step(lat, np.arange(1, lat.size + 1) / lat.size, where="post")
         for q, style in ((0.5, "--"), (0.99, ":")):
             v = lat[max(0, math.ceil(q * lat.size) - 1)]  # nearest rank, as `knhk run`
-            cdf.axvline(v, color="gray", linestyle=style, label="p%d %.1f ms" % (q * 100, v))
-        cdf.legend(loc="lower right", fontsize=8)
-    cdf.set_xlabel("latency (ms)")
-    cdf.set_ylabel("fraction of completed requests")
-    cdf.set_title("latency CDF (%d of %d completed)" % (done.sum(), done.size), fontsize=9)
-    cdf.grid(alpha=0.3)
+            ax.axvline(v, color="gray", linestyle=style, label="p%d %.1f ms" % (q * 100, v))
+        ax.legend(loc="lower right", fontsize=8)
+    ax.set_xlabel("latency (ms)")
+    ax.set_ylabel("fraction of completed requests")
+    ax.set_title("latency CDF (%d of %d completed)" % (done.sum(), done.size), fontsize=9)
+    ax.grid(alpha=0.3)
 
-    shade_faults(over, run)
-    over.scatter(submitted[done], latency[done], s=3, color="tab:blue", alpha=0.3,
-                 label="request")
-    width = time_bin(run["scenario"]["duration_s"])
-    bins = bin_edges(run["end_s"], width)
-    idx = np.digitize(submitted[done], bins)
-    mids, p50, p99 = [], [], []
-    for b in sorted(set(idx)):
-        v = latency[done][idx == b]
-        mids.append(bins[b - 1] + width / 2)
-        p50.append(np.percentile(v, 50))
-        p99.append(np.percentile(v, 99))
-    over.plot(mids, p50, color="tab:green", label="p50")
-    over.plot(mids, p99, color="tab:red", label="p99")
+
+def binned_percentiles(times, values, edges, qs):
+    """Per bin of `edges`, the q-th percentile of the values whose time falls in it
+    (NaN for an empty bin, so that the plotted line has a gap there)."""
+    idx = np.digitize(times, edges) - 1
+    out = np.full((len(qs), len(edges) - 1), np.nan)
+    for b in range(len(edges) - 1):
+        v = values[idx == b]
+        if v.size:
+            out[:, b] = np.percentile(v, qs)
+    return out
+
+
+def latency_over_time(ax, run, submitted, latency, done):
+    shade_faults(ax, run)
+    ax.scatter(submitted[done], latency[done], s=5, color="tab:blue", alpha=0.5,
+               label="request")
+    width = time_bin(run["scenario"]["duration_s"], bins=30)
+    edges = bin_edges(run["end_s"], width)
+    p50, p99 = binned_percentiles(submitted[done], latency[done], edges, [50, 99])
+    ax.stairs(p50, edges, baseline=None, color="tab:green", label="p50 per bin")
+    ax.stairs(p99, edges, baseline=None, color="tab:red", label="p99 per bin")
     if (~done).any():
         top = latency[done].max() if done.any() else 1.0
-        over.scatter(submitted[~done], np.full((~done).sum(), top), marker="x",
-                     color="black", label="never completed")
-    over.set_xlabel("submitted at (s, virtual time)")
-    over.set_ylabel("latency (ms)")
-    over.set_title("latency over time (%g s bins)" % width, fontsize=9)
-    over.legend(loc="upper right", fontsize=7)
-    over.grid(alpha=0.3)
+        ax.scatter(submitted[~done], np.full((~done).sum(), top), marker="x",
+                   color="black", label="never completed")
+    ax.set_xlabel("submitted at (s, virtual time)")
+    ax.set_ylabel("latency (ms)")
+    ax.set_title("latency over time (%g s bins)" % width, fontsize=9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=7)
+    ax.grid(alpha=0.3)
+
+
+def plot_latency(run, out_dir):
+    submitted, latency, done = latencies_ms(run)
+    fig, (cdf, over) = plt.subplots(1, 2, figsize=(10, 4.6))
+    fig.suptitle(title_of(run), fontsize=10)
+    latency_cdf(cdf, latency, done)
+    latency_over_time(over, run, submitted, latency, done)
     fig.tight_layout()
     return save(fig, out_dir, run_name(run) + "-latency.png")
 

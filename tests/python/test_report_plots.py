@@ -114,5 +114,18 @@ class FaultWindows(unittest.TestCase):
         self.assertEqual(list(knhk_plot.bin_edges(1.05, 0.5)), [0.0, 0.5, 1.0, 1.5])
 
 
+    def test_binned_percentiles_leave_empty_bins_empty(self):
+        sys.path.insert(0, util.PLOT_DIR)
+        import knhk_plot
+        import numpy as np
+
+        p50, p99 = knhk_plot.binned_percentiles(
+            np.array([0.1, 0.2, 1.5]), np.array([10.0, 20.0, 30.0]),
+            np.array([0.0, 1.0, 2.0, 3.0]), [50, 99])
+        self.assertEqual(list(p50[:2]), [15.0, 30.0])
+        self.assertAlmostEqual(p99[0], 19.9)
+        self.assertTrue(np.isnan(p50[2]) and np.isnan(p99[2]))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
