@@ -46,7 +46,8 @@ struct ProtocolEvent {
 };
 
 // A trace sink that keeps no text: it reads each JSON line as the simulation writes it,
-// counts sends, deliveries and drops by (node, message type) and keeps the replicas' own
+// counts sends and drops by sender and deliveries by receiver, per message type, and keeps
+// the replicas' own
 // protocol events. The run record has neither (it counts by type only). Keys are unique
 // within a line and values are numbers or strings without quotes or commas except in
 // `detail`, the last field, which is never read (sim/trace.hpp).
@@ -100,7 +101,11 @@ class TraceReader : public std::streambuf {
       return;
     }
     if (kind != "send" && kind != "deliver" && kind != "drop") return;
-    auto& c = by_node[std::string(field(line, "\"node\":"))][std::string(field(line, "\"type\":"))];
+    // A drop is traced where it happened: at the sender (with `to`) or at the destination
+    // (with `from`); either way it is counted against the sender.
+    auto from = kind == "drop" ? field(line, "\"from\":") : std::string_view{};
+    auto node = from.empty() ? field(line, "\"node\":") : from;
+    auto& c = by_node[std::string(node)][std::string(field(line, "\"type\":"))];
     if (kind == "send") ++c.sent;
     if (kind == "deliver") ++c.received;
     if (kind == "drop") ++c.dropped;

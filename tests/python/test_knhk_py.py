@@ -112,9 +112,14 @@ class RunAgainstCli(unittest.TestCase):
         self.assertTrue({"0", "1", "2", "3"} <= set(by_node))
         self.assertTrue(any(n.startswith("c") for n in by_node))
         for kind, c in by_type.items():
-            for field, total in (("sent", c["sent"]), ("received", c["delivered"])):
+            for field, total in (("sent", c["sent"]), ("received", c["delivered"]),
+                                 ("dropped", c["dropped"])):
                 self.assertEqual(sum(t.get(kind, {}).get(field, 0) for t in by_node.values()),
                                  total, (kind, field))
+        # replica 0 crashed at 1s: what was sent to it afterwards is lost, counted against
+        # the senders; what it sent before was delivered
+        self.assertEqual(sum(c.get("dropped", 0) for c in by_node["0"].values()), 0)
+        self.assertGreater(sum(c.get("dropped", 0) for c in by_node["1"].values()), 0)
         # replies come only from replicas, protocol messages never from clients
         clients = [n for n in by_node if n.startswith("c")]
         self.assertEqual(sum(by_node[n].get("reply", {}).get("sent", 0) for n in clients), 0)
