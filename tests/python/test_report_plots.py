@@ -80,8 +80,8 @@ class ReportPlots(unittest.TestCase):
         self.assertFalse(os.path.exists(out))
 
 
-class FaultWindows(unittest.TestCase):
-    """The shaded windows of the throughput and latency plots."""
+class PlotHelpers(unittest.TestCase):
+    """Fault windows and time bins of the throughput and latency plots."""
 
     def test_until_restart_heal_and_end_of_run_close_windows(self):
         sys.path.insert(0, util.PLOT_DIR)
