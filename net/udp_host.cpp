@@ -136,15 +136,13 @@ void UdpHost::inject_datagram(std::span<const std::uint8_t> bytes, const udp::en
 void UdpHost::on_datagram(std::span<const std::uint8_t> bytes, const udp::endpoint& from) {
   ++datagrams_in_;
   Time now = steady_now();
-  for_each_frame(bytes, [&](std::span<const std::uint8_t> frame) { on_frame(frame, from, now); });
+  wire_.open_all(bytes, now, [&](Received&& r) { on_received(std::move(r), from, now); });
 }
 
-void UdpHost::on_frame(std::span<const std::uint8_t> frame, const udp::endpoint& from, Time now) {
-  std::optional<Received> r = wire_.open(frame, now);
-  if (!r) return;
-  auto msg = std::make_shared<const Message>(std::move(r->message));
-  if (r->from.kind == Principal::Kind::client) {
-    ClientId client(r->from.id);
+void UdpHost::on_received(Received&& received, const udp::endpoint& from, Time now) {
+  auto msg = std::make_shared<const Message>(std::move(received.message));
+  if (received.from.kind == Principal::Kind::client) {
+    ClientId client(received.from.id);
     clients_[client] = from;  // bounded: only clients listed in the cluster file get here
     auto request = std::make_shared<const Request>(std::get<Request>(msg->body));
     metrics_.client_request();
@@ -153,7 +151,7 @@ void UdpHost::on_frame(std::span<const std::uint8_t> frame, const udp::endpoint&
     step(ClientRequestInput{std::move(request)});
     return;
   }
-  NodeId from_node(r->from.id);
+  NodeId from_node(received.from.id);
   spdlog::trace("node {}: from {} {}", config_.id.value, from_node.value, type_name(*msg));
   metrics_.message_received(from_node, type_name(*msg), now);
   step(MessageInput{from_node, std::move(msg)});

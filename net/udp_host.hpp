@@ -68,8 +68,7 @@ class UdpHost {
   void receive();
   void drain_and_flush();
   void on_datagram(std::span<const std::uint8_t> bytes, const boost::asio::ip::udp::endpoint& from);
-  void on_frame(std::span<const std::uint8_t> frame, const boost::asio::ip::udp::endpoint& from,
-                Time now);
+  void on_received(Received&& r, const boost::asio::ip::udp::endpoint& from, Time now);
   void step(const Input& input);
   void flush();
   void execute(Effects& effects);

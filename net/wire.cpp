@@ -111,6 +111,15 @@ std::optional<Received> Wire::open(std::span<const std::uint8_t> datagram, Time 
   return Received{f.header.sender, std::move(*decoded.value)};
 }
 
+std::uint64_t Wire::forgery_drops() const {
+  std::uint64_t n = 0;
+  for (DropReason r : {DropReason::truncated, DropReason::oversized, DropReason::bad_magic,
+                       DropReason::bad_version, DropReason::bad_header, DropReason::wrong_receiver,
+                       DropReason::unknown_sender, DropReason::bad_auth})
+    n += drops_[r];
+  return n;
+}
+
 void Wire::expire(Time now) {
   from_replicas_.expire(now, drops_);
   from_clients_.expire(now, drops_);

@@ -49,6 +49,12 @@ class Wire {
   // Processes one datagram from the network. Returns a message once complete and valid;
   // otherwise nothing (waiting for fragments, or dropped and counted).
   std::optional<Received> open(std::span<const std::uint8_t> datagram, Time now);
+  // Opens every frame of a datagram in order (frame.hpp for_each_frame) and hands each
+  // complete message to `on`. Stops at the first frame that fails a check no honest
+  // sender fails (framing, receiver, sender, tag): the rest of a forged datagram is not
+  // looked at, so packing many small frames buys an attacker no extra tag checks.
+  template <class F>
+  void open_all(std::span<const std::uint8_t> datagram, Time now, F&& on);
   void expire(Time now);
 
   const DropCounters& drops() const { return drops_; }
@@ -57,6 +63,8 @@ class Wire {
   std::size_t reassembly_bytes() const;
 
  private:
+  std::uint64_t forgery_drops() const;
+
   LinkKeys keys_;
   WireConfig config_;
   std::uint64_t next_message_id_;
@@ -65,6 +73,17 @@ class Wire {
   ReplayGuard replay_;
   DropCounters drops_;
 };
+
+template <class F>
+void Wire::open_all(std::span<const std::uint8_t> datagram, Time now, F&& on) {
+  bool forged = false;
+  for_each_frame(datagram, [&](std::span<const std::uint8_t> frame) {
+    if (forged) return;
+    std::uint64_t before = forgery_drops();
+    if (auto r = open(frame, now)) on(std::move(*r));
+    forged = forgery_drops() != before;
+  });
+}
 
 // What a principal may send to us: clients send their own requests to replicas, replicas
 // send anything to replicas and replies to clients. Returns the reason to drop, if any.

@@ -128,3 +128,32 @@ TEST_CASE("BatchSender coalesces frames per address; BatchReceiver reads them on
   }
   CHECK(second == 1);
 }
+
+TEST_CASE("a forged frame ends a datagram: nothing after it is opened", "[net][batch]") {
+  auto cluster = make_cluster(4, 0);
+  Wire a = make_wire(cluster, kNode0), b = make_wire(cluster, kNode1);
+  auto datagram_of = [](const std::vector<Bytes>& frames) {
+    Bytes d;
+    for (const auto& f : frames) d.insert(d.end(), f.begin(), f.end());
+    return d;
+  };
+  std::vector<Bytes> frames;
+  for (std::uint64_t i = 1; i <= 12; ++i)
+    frames.push_back(seal_one(a, kNode1, request_message(0, i, 8)));
+  Bytes forged = frames[2];
+  forged.back() ^= 1;  // its tag no longer verifies
+  std::vector<Bytes> mixed = {frames[0], frames[1], forged};
+  for (std::size_t i = 3; i < frames.size(); ++i) mixed.push_back(frames[i]);
+  std::vector<RequestId> delivered;
+  b.open_all(datagram_of(mixed), Time{},
+             [&](Received&& r) { delivered.push_back(std::get<Request>(r.message.body).id); });
+  CHECK(delivered == std::vector<RequestId>{RequestId(1), RequestId(2)});
+  CHECK(b.drops()[DropReason::bad_auth] == 1);
+  CHECK(b.drops().total() == 1);  // the nine frames after it were not looked at
+  // Without the forged frame, the same frames all open (a replay of 1 and 2 is dropped).
+  delivered.clear();
+  std::vector<Bytes> honest(frames.begin() + 3, frames.end());
+  b.open_all(datagram_of(honest), Time{},
+             [&](Received&& r) { delivered.push_back(std::get<Request>(r.message.body).id); });
+  CHECK(delivered.size() == 9);
+}
