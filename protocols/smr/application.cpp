@@ -42,6 +42,11 @@ class NoopApplication : public Application {
 
 }  // namespace
 
+Digest snapshot_state_hash(std::span<const std::uint8_t> app_snapshot) {
+  if (auto kv_hash = kv::snapshot_state_hash(app_snapshot)) return *kv_hash;
+  return blake2b(app_snapshot);
+}
+
 std::unique_ptr<Application> make_application(AppKind kind, std::uint32_t keys) {
   switch (kind) {
     case AppKind::kv:

@@ -1,7 +1,9 @@
 // The replicated application: a deterministic state machine over opaque operations.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <span>
 
 #include "protocols/common/digest.hpp"
 #include "protocols/common/params.hpp"
@@ -21,5 +23,12 @@ class Application {
 };
 
 std::unique_ptr<Application> make_application(AppKind kind, std::uint32_t keys);
+
+// The application state hash as a function of snapshot bytes alone: what state_hash()
+// returns after restore(bytes), so a snapshot can be checked without an application.
+// The kv store's hash is incremental (kv.hpp: a sum of per-entry digests, so a commit
+// rehashes the keys it wrote, not the store); every other application's is BLAKE2b of
+// its snapshot bytes. Each application's snapshot starts with its own tag byte.
+Digest snapshot_state_hash(std::span<const std::uint8_t> app_snapshot);
 
 }  // namespace knhk::smr

@@ -1,8 +1,10 @@
 #include "protocols/smr/kv.hpp"
 
 #include <map>
+#include <string_view>
 
 #include "protocols/common/codec.hpp"
+#include "protocols/smr/state_machine.hpp"
 
 namespace knhk::smr::kv {
 namespace {
@@ -44,6 +46,40 @@ Bytes error_result(std::string reason) {
   return encode_result(Result{Status::error, std::nullopt, std::move(reason)});
 }
 
+Digest store_hash(std::uint32_t key_space, std::size_t entries, const Digest& sum) {
+  Hasher h;
+  static constexpr std::string_view kTag = "knhk.kv.state.v2";
+  h.update(std::span(reinterpret_cast<const std::uint8_t*>(kTag.data()), kTag.size()));
+  h.update_u64(key_space);
+  h.update_u64(entries);
+  h.update(sum.bytes);
+  return h.finish();
+}
+
+// Strict: key space must match, keys strictly increasing and valid, no trailing bytes.
+std::map<Key, Bytes> decode_store(Reader& r, std::uint32_t key_space) {
+  if (r.u8() != kSnapshotTag) throw DecodeError("bad kv snapshot tag");
+  if (r.u32() != key_space) throw DecodeError("kv snapshot for another key space");
+  constexpr std::size_t kMinEntryBytes = 1 + 4 + 4;
+  auto n = r.length(kMinEntryBytes, kMaxEntries);
+  std::map<Key, Bytes> out;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    auto k = get_key(r);
+    if (auto* idx = std::get_if<std::uint32_t>(&k.id); idx && *idx >= key_space)
+      throw DecodeError("snapshot key outside key space");
+    if (!out.empty() && !(out.rbegin()->first < k)) throw DecodeError("keys not sorted");
+    auto v = r.bytes(kMaxValueBytes);
+    out.emplace_hint(out.end(), std::move(k), std::move(v));
+  }
+  return out;
+}
+
+Digest sum_of_entries(const std::map<Key, Bytes>& store) {
+  Digest sum;
+  for (const auto& [k, v] : store) sum = digest_add(sum, entry_digest(k, v));
+  return sum;
+}
+
 // The store itself: a sorted map, so the snapshot (and thus the state hash) is canonical.
 class KvApplication : public Application {
  public:
@@ -77,13 +113,14 @@ class KvApplication : public Application {
   }
 
   bool restore(const Bytes& snapshot) override {
-    auto decoded = decode_all(snapshot, [&](Reader& r) { return decode_store(r); });
+    auto decoded = decode_all(snapshot, [&](Reader& r) { return decode_store(r, key_space_); });
     if (!decoded) return false;
     store_ = std::move(*decoded);
+    sum_ = sum_of_entries(store_);
     return true;
   }
 
-  Digest state_hash() const override { return blake2b(snapshot()); }
+  Digest state_hash() const override { return store_hash(key_space_, store_.size(), sum_); }
 
  private:
   bool in_key_space(const Key& k) const {
@@ -94,6 +131,8 @@ class KvApplication : public Application {
   Bytes put(const Key& k, Bytes value) {
     auto it = store_.find(k);
     if (it == store_.end() && store_.size() >= kMaxEntries) return error_result("store full");
+    if (it != store_.end()) sum_ = digest_sub(sum_, entry_digest(k, it->second));
+    sum_ = digest_add(sum_, entry_digest(k, value));
     store_[k] = std::move(value);
     return encode_result(Result{Status::ok, std::nullopt, {}});
   }
@@ -112,25 +151,9 @@ class KvApplication : public Application {
     return put(op.key, op.value);
   }
 
-  // Strict: key space must match, keys strictly increasing and valid, no trailing bytes.
-  std::map<Key, Bytes> decode_store(Reader& r) const {
-    if (r.u8() != kSnapshotTag) throw DecodeError("bad kv snapshot tag");
-    if (r.u32() != key_space_) throw DecodeError("kv snapshot for another key space");
-    constexpr std::size_t kMinEntryBytes = 1 + 4 + 4;
-    auto n = r.length(kMinEntryBytes, kMaxEntries);
-    std::map<Key, Bytes> out;
-    for (std::uint32_t i = 0; i < n; ++i) {
-      auto k = get_key(r);
-      if (!in_key_space(k)) throw DecodeError("snapshot key outside key space");
-      if (!out.empty() && !(out.rbegin()->first < k)) throw DecodeError("keys not sorted");
-      auto v = r.bytes(kMaxValueBytes);
-      out.emplace_hint(out.end(), std::move(k), std::move(v));
-    }
-    return out;
-  }
-
   std::uint32_t key_space_;
   std::map<Key, Bytes> store_;
+  Digest sum_;  // sum of entry_digest over store_
 };
 
 }  // namespace
@@ -212,6 +235,24 @@ std::optional<Result> decode_result(std::span<const std::uint8_t> bytes) {
 
 std::unique_ptr<Application> make_kv_application(std::uint32_t key_space) {
   return std::make_unique<KvApplication>(key_space);
+}
+
+Digest entry_digest(const Key& key, const Bytes& value) {
+  thread_local Writer w;  // reused: this runs for every put
+  w.clear();
+  w.string("knhk.kv.entry.v1");
+  put_key(w, key);
+  w.bytes(value);
+  return blake2b(w.bytes());
+}
+
+std::optional<Digest> snapshot_state_hash(std::span<const std::uint8_t> snapshot) {
+  if (snapshot.size() < 5 || snapshot[0] != kSnapshotTag) return std::nullopt;
+  std::uint32_t key_space = 0;
+  for (int i = 0; i < 4; ++i) key_space |= std::uint32_t{snapshot[1 + i]} << (8 * i);
+  auto store = decode_all(snapshot, [&](Reader& r) { return decode_store(r, key_space); });
+  if (!store) return std::nullopt;
+  return store_hash(key_space, store->size(), sum_of_entries(*store));
 }
 
 }  // namespace knhk::smr::kv

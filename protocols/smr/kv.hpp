@@ -22,6 +22,7 @@
 #include <string>
 #include <variant>
 
+#include "protocols/common/digest.hpp"
 #include "protocols/common/types.hpp"
 #include "protocols/smr/application.hpp"
 
@@ -73,5 +74,13 @@ std::optional<Result> decode_result(std::span<const std::uint8_t> bytes);
 Bytes encode_key(const Key& key);
 
 std::unique_ptr<Application> make_kv_application(std::uint32_t key_space);
+
+// The kv state hash: BLAKE2b over a domain tag, the key space, the entry count and the
+// sum modulo 2^256 of entry_digest over all entries (AdHash-style, like the client table
+// in state_machine.hpp), so a put updates it with one subtract and one add.
+Digest entry_digest(const Key& key, const Bytes& value);
+// The state hash of the store a kv snapshot encodes; nullopt if `snapshot` is not a
+// well-formed kv snapshot.
+std::optional<Digest> snapshot_state_hash(std::span<const std::uint8_t> snapshot);
 
 }  // namespace knhk::smr::kv

@@ -1,5 +1,7 @@
 // Canonical encodings of the durable state: snapshots, log entries and the state hash.
 #include <cstdio>
+#include <span>
+#include <string_view>
 
 #include "protocols/common/codec.hpp"
 #include "protocols/smr/state_machine.hpp"
@@ -37,23 +39,30 @@ std::map<ClientId, ClientEntry> get_clients(Reader& r) {
     e.last_result = r.bytes(kMaxOperationBytes);
     e.floor = get_id<RequestId>(r);
     auto recent = r.length(8 + 4, static_cast<std::uint32_t>(kReplyCacheWindow));
+    e.recent.reserve(recent);
     for (std::uint32_t j = 0; j < recent; ++j) {
       auto id = get_id<RequestId>(r);
-      if (!e.recent.empty() && !(e.recent.rbegin()->first < id))
+      if (!e.recent.empty() && !(e.recent.back().first < id))
         throw DecodeError("reply cache not sorted");
       if (id < e.floor) throw DecodeError("reply cache entry below floor");
-      e.recent.emplace_hint(e.recent.end(), id, r.bytes(kMaxOperationBytes));
+      e.recent.emplace_back(id, r.bytes(kMaxOperationBytes));
     }
     out.emplace_hint(out.end(), c, std::move(e));
   }
   return out;
 }
 
+// Domain tags fed to the hasher as bytes: a std::string of this length would allocate,
+// and reply_digest runs twice per executed request at every replica.
+std::span<const std::uint8_t> tag(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
 }  // namespace
 
 Digest reply_digest(ClientId c, RequestId id, const Bytes& result) {
   Hasher h;
-  h.update(std::string("knhk.smr.reply.v1"));
+  h.update(tag("knhk.smr.reply.v1"));
   h.update_u64(c.value);
   h.update_u64(id.value);
   h.update_u64(result.size());
@@ -70,7 +79,7 @@ Digest reply_cache_digest(ClientId c, const ClientEntry& e) {
 // Every variable-length field is length-prefixed, so the hasher input is unambiguous.
 Digest client_digest(ClientId c, const ClientEntry& e, const Digest& reply_cache) {
   Hasher h;
-  h.update(std::string("knhk.smr.client.v2"));
+  h.update(tag("knhk.smr.client.v2"));
   h.update_u64(c.value);
   h.update_u64(e.last_request.value);
   h.update_u64(e.last_result.size());
@@ -131,17 +140,23 @@ Digest compute_state_hash(Seq position, const Digest& app_hash,
 }
 
 bool snapshot_hash_valid(const Snapshot& s) {
-  return compute_state_hash(s.position, blake2b(s.app_state), s.clients) == s.state_hash;
+  return compute_state_hash(s.position, snapshot_state_hash(s.app_state), s.clients) ==
+         s.state_hash;
+}
+
+Bytes encode_snapshot(Seq position, const Bytes& app_state,
+                      const std::map<ClientId, ClientEntry>& clients, const Digest& state_hash) {
+  Writer w;
+  w.u8(kSnapshotTag);
+  put(w, position);
+  w.bytes(app_state);
+  put_clients(w, clients);
+  w.digest(state_hash);
+  return w.take();
 }
 
 Bytes encode_snapshot(const Snapshot& s) {
-  Writer w;
-  w.u8(kSnapshotTag);
-  put(w, s.position);
-  w.bytes(s.app_state);
-  put_clients(w, s.clients);
-  w.digest(s.state_hash);
-  return w.take();
+  return encode_snapshot(s.position, s.app_state, s.clients, s.state_hash);
 }
 
 std::optional<Snapshot> decode_snapshot(std::span<const std::uint8_t> bytes) {

@@ -21,6 +21,20 @@ std::optional<Seq> log_position(const std::string& key) {
 
 }  // namespace
 
+const std::pair<RequestId, Bytes>* ClientEntry::find(RequestId id) const {
+  // Ids mostly arrive in order: the newest entry is the likeliest hit.
+  if (recent.empty() || id > recent.back().first) return nullptr;
+  auto it = std::lower_bound(recent.begin(), recent.end(), id,
+                             [](const auto& entry, RequestId x) { return entry.first < x; });
+  return it != recent.end() && it->first == id ? &*it : nullptr;
+}
+
+void ClientEntry::insert(RequestId id, Bytes result) {
+  auto it = std::lower_bound(recent.begin(), recent.end(), id,
+                             [](const auto& entry, RequestId x) { return entry.first < x; });
+  recent.emplace(it, id, std::move(result));
+}
+
 StateMachine::StateMachine(std::unique_ptr<Application> app, std::uint64_t snapshot_interval)
     : app_(std::move(app)),
       snapshot_interval_(snapshot_interval),
@@ -80,7 +94,7 @@ Bytes StateMachine::apply_request(const Request& r, bool& duplicate) {
   Bytes result = app_->apply(r.operation);
   ClientEntry& e = clients_[r.client];
   Digest& reply_cache = client_digests_[r.client].reply_cache;
-  e.recent[r.id] = result;
+  e.insert(r.id, result);
   reply_cache = digest_add(reply_cache, reply_digest(r.client, r.id, result));
   if (e.recent.size() > kReplyCacheWindow) {
     auto oldest = e.recent.begin();
@@ -136,6 +150,10 @@ Snapshot StateMachine::take_snapshot() const {
   return Snapshot{position_, app_->snapshot(), clients_, state_hash_};
 }
 
+Bytes StateMachine::encoded_snapshot() const {
+  return encode_snapshot(position_, app_->snapshot(), clients_, state_hash_);
+}
+
 void StateMachine::take_durable_snapshot(Effects& out) {
   durable_snapshot_ = take_snapshot();
   out.persist(kSnapshotKey, encode_snapshot(*durable_snapshot_));
@@ -166,7 +184,7 @@ bool StateMachine::load_snapshot(const Snapshot& s) {
   if (!snapshot_hash_valid(s)) return false;
   Bytes previous = app_->snapshot();
   if (!app_->restore(s.app_state)) return false;
-  if (app_->state_hash() != blake2b(s.app_state)) {
+  if (app_->snapshot() != s.app_state || app_->state_hash() != snapshot_state_hash(s.app_state)) {
     app_->restore(previous);
     return false;
   }

@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "protocols/common/host.hpp"
@@ -28,17 +29,26 @@ namespace knhk::smr {
 inline constexpr std::size_t kReplyCacheWindow = 64;
 
 struct ClientEntry {
-  RequestId last_request;             // highest id executed
-  Bytes last_result;                  // its result
-  RequestId floor;                    // every id < floor counts as executed
-  std::map<RequestId, Bytes> recent;  // executed ids ≥ floor -> result
+  RequestId last_request;  // highest id executed
+  Bytes last_result;       // its result
+  RequestId floor;         // every id < floor counts as executed
+  // Executed ids ≥ floor with their results, sorted by id. A flat vector rather than a
+  // map: every replica looks ids up here for every request it receives, and copies the
+  // table at every checkpoint (contiguous, no node per entry).
+  std::vector<std::pair<RequestId, Bytes>> recent;
 
-  bool executed(RequestId id) const { return id < floor || recent.count(id) != 0; }
+  bool executed(RequestId id) const { return id < floor || find(id) != nullptr; }
   // The cached result of an executed id, if still in the window.
   const Bytes* result_of(RequestId id) const {
-    auto it = recent.find(id);
-    return it == recent.end() ? nullptr : &it->second;
+    const auto* r = find(id);
+    return r ? &r->second : nullptr;
   }
+  const std::pair<RequestId, Bytes>* find(RequestId id) const;
+  std::pair<RequestId, Bytes>* find(RequestId id) {
+    return const_cast<std::pair<RequestId, Bytes>*>(std::as_const(*this).find(id));
+  }
+  // Records the result of a newly executed id (not already in `recent`).
+  void insert(RequestId id, Bytes result);
   bool operator==(const ClientEntry&) const = default;
 };
 
@@ -51,6 +61,8 @@ struct Snapshot {
   bool operator==(const Snapshot&) const = default;
 };
 Bytes encode_snapshot(const Snapshot& s);
+Bytes encode_snapshot(Seq position, const Bytes& app_state,
+                      const std::map<ClientId, ClientEntry>& clients, const Digest& state_hash);
 // Strict: rejects trailing bytes and client tables that are not sorted; does not check
 // the hash (install_snapshot and recover do).
 std::optional<Snapshot> decode_snapshot(std::span<const std::uint8_t> bytes);
@@ -75,7 +87,7 @@ Digest client_table_digest(const std::map<ClientId, ClientEntry>& clients);
 // Digests as 256-bit little-endian integers, modulo 2^256.
 Digest digest_add(const Digest& a, const Digest& b);
 Digest digest_sub(const Digest& a, const Digest& b);
-// True when s.state_hash matches its contents (the app state hashed as BLAKE2b of its bytes).
+// True when s.state_hash matches its contents (the app state hashed by snapshot_state_hash).
 bool snapshot_hash_valid(const Snapshot& s);
 
 // One committed batch as the durable log stores it under log_key(position).
@@ -132,6 +144,8 @@ class StateMachine {
 
   // A snapshot of the current state (for checkpoints and state transfer).
   Snapshot take_snapshot() const;
+  // encode_snapshot(take_snapshot()) without copying the client table first.
+  Bytes encoded_snapshot() const;
   const std::optional<Snapshot>& last_durable_snapshot() const { return durable_snapshot_; }
   // Replaces the whole state (state transfer or rollback); persists it as the durable snapshot.
   // Returns false and changes nothing if the snapshot does not hash to its state_hash.

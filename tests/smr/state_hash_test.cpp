@@ -17,7 +17,7 @@ namespace {
 
 Digest from_scratch(const StateMachine& sm) {
   auto snap = sm.take_snapshot();
-  return compute_state_hash(snap.position, blake2b(snap.app_state), snap.clients);
+  return compute_state_hash(snap.position, snapshot_state_hash(snap.app_state), snap.clients);
 }
 
 }  // namespace
@@ -63,7 +63,7 @@ TEST_CASE("state hash: a change to one client's reply cache changes the hash") {
   auto snap = sm.take_snapshot();
   CHECK(snapshot_hash_valid(snap));
   auto tampered = snap;
-  tampered.clients.at(ClientId(2)).recent.at(RequestId(1)) = Bytes{0x01};
+  tampered.clients.at(ClientId(2)).find(RequestId(1))->second = Bytes{0x01};
   CHECK_FALSE(snapshot_hash_valid(tampered));
   tampered = snap;
   tampered.clients.at(ClientId(1)).floor = RequestId(1);
