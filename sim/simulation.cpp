@@ -33,7 +33,9 @@ struct Simulation::Delivery {
   MessagePtr msg;
   std::string_view type;
   std::uint32_t size = 0;
-  std::uint32_t incarnation = 0;  // of the destination replica at send time
+  std::uint32_t incarnation = 0;      // of the destination replica at send time
+  std::optional<std::uint64_t> view;  // for the trace, computed once per send (Outgoing)
+  std::optional<std::uint64_t> seq;
 };
 
 struct Simulation::TimerSlot {
@@ -336,7 +338,7 @@ void Simulation::send_from(Principal from, Principal to, const Outgoing& out) {
       slot = static_cast<std::uint32_t>(deliveries_.size());
       deliveries_.emplace_back();
     }
-    deliveries_[slot] = Delivery{from, to, out.msg, type, size, incarnation};
+    deliveries_[slot] = Delivery{from, to, out.msg, type, size, incarnation, out.view, out.seq};
     scheduler_.after(fate.delay[i], delivery_target_.get(), slot);
   }
 }
@@ -345,7 +347,7 @@ void Simulation::deliver(std::uint64_t slot) {
   Delivery d = std::move(deliveries_[slot]);
   deliveries_[slot].msg.reset();
   free_deliveries_.push_back(static_cast<std::uint32_t>(slot));
-  const MessageInfo info = message_info(*d.msg);
+  const MessageInfo info{d.view, d.seq};
   if (d.to.kind == Principal::Kind::replica) {
     const Node& node = *nodes_[d.to.id];
     if (node.crashed || node.incarnation != d.incarnation) {

@@ -13,7 +13,7 @@ namespace knhk::pbft {
 
 void PbftReplica::make_checkpoint(Seq n) {
   check_invariant(n == last_executed_, "checkpoint of the executed state");
-  checkpoint_snapshots_[n] = sm_->take_snapshot();
+  checkpoint_snapshots_[n] = CheckpointState{sm_->state_hash(), sm_->encoded_snapshot()};
   Checkpoint c{n, sm_->state_hash(), id_, {}};
   sign(c, *signer_);
   checkpoint_log_[n][id_] = c;
@@ -112,7 +112,9 @@ void PbftReplica::on_state_mismatch(Seq n, const Digest& expected, const Digest&
   out_->trace("state_mismatch", view_, n.value, describe(StateMismatch{expected, actual}));
   auto good = checkpoint_snapshots_.find(low_);
   check_invariant(good != checkpoint_snapshots_.end(), "snapshot of the stable checkpoint");
-  check_invariant(sm_->install_snapshot(good->second, *out_), "own stable snapshot installs");
+  auto snapshot = smr::decode_snapshot(good->second.encoded);
+  check_invariant(snapshot && sm_->install_snapshot(*snapshot, *out_),
+                  "own stable snapshot installs");
   last_executed_ = low_;
   checkpoint_snapshots_.erase(checkpoint_snapshots_.upper_bound(low_), checkpoint_snapshots_.end());
   for (auto& [seq, cps] : checkpoint_log_) cps.erase(id_);

@@ -111,9 +111,12 @@ std::vector<T> decode_list(Reader& r, std::size_t min_bytes, std::uint32_t max_l
   return out;
 }
 
+void encode_prepared_impl(Writer& w, const PrePrepare& pp, const std::vector<Prepare>& prepares) {
+  encode_signed(w, pp);
+  encode_list(w, prepares);
+}
 void encode_prepared(Writer& w, const PreparedCertificate& c) {
-  encode_signed(w, c.pre_prepare);
-  encode_list(w, c.prepares);
+  encode_prepared_impl(w, c.pre_prepare, c.prepares);
 }
 PreparedCertificate decode_prepared_impl(Reader& r) {
   PreparedCertificate c;
@@ -305,6 +308,9 @@ PrePrepare decode_pre_prepare(Reader& r) {
 }
 void encode(Writer& w, const PreparedCertificate& c) {
   encode_prepared(w, c);
+}
+void encode_prepared(Writer& w, const PrePrepare& pp, const std::vector<Prepare>& prepares) {
+  encode_prepared_impl(w, pp, prepares);
 }
 PreparedCertificate decode_prepared_certificate(Reader& r) {
   return decode_prepared_impl(r);

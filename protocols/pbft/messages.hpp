@@ -172,6 +172,8 @@ bool verify(const T& m, const Verifier& verifier) {
 void encode(Writer& w, const PrePrepare& m);
 PrePrepare decode_pre_prepare(Reader& r);
 void encode(Writer& w, const PreparedCertificate& c);
+// The same bytes as encode(PreparedCertificate{pp, prepares}), without building one.
+void encode_prepared(Writer& w, const PrePrepare& pp, const std::vector<Prepare>& prepares);
 PreparedCertificate decode_prepared_certificate(Reader& r);
 void encode(Writer& w, const CheckpointTransfer& c);
 CheckpointTransfer decode_checkpoint_transfer(Reader& r);

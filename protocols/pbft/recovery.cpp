@@ -36,7 +36,7 @@ void PbftReplica::persist_slot(Seq n, const Slot& slot) {
   Writer w;
   encode(w, *slot.pre_prepare);
   w.boolean(slot.prepared.has_value());
-  if (slot.prepared) encode(w, *slot.prepared);
+  if (slot.prepared) encode_prepared(w, *slot.prepared->pre_prepare, slot.prepared->prepares);
   out_->persist(slot_key(n), w.take());
 }
 
@@ -48,8 +48,7 @@ void PbftReplica::persist_stable_checkpoint() {
   auto snap = checkpoint_snapshots_.find(low_);
   check_invariant(snap != checkpoint_snapshots_.end(), "snapshot of the stable checkpoint");
   Writer w;
-  encode(w, CheckpointTransfer{low_, stable_hash_, stable_certificate_,
-                               smr::encode_snapshot(snap->second)});
+  encode(w, CheckpointTransfer{low_, stable_hash_, stable_certificate_, snap->second.encoded});
   out_->persist(kCheckpointKey, w.take());
 }
 
@@ -103,7 +102,7 @@ void PbftReplica::recover_stable_checkpoint(const DurableStore& store) {
   stable_hash_ = cp.state_hash;
   stable_certificate_ = cp.certificate;
   checkpoint_snapshots_.clear();
-  checkpoint_snapshots_[low_] = *snap;
+  checkpoint_snapshots_[low_] = CheckpointState{snap->state_hash, std::move(cp.snapshot)};
 }
 
 // Accepted pre-prepares of the current view come back as they were (with the PREPARE we
@@ -117,12 +116,15 @@ void PbftReplica::recover_log(const DurableStore& store) {
     if (r.boolean()) prepared = decode_prepared_certificate(r);
     if (pp.seq <= low_) continue;
     Slot& slot = log_[pp.seq];
-    slot.prepared = prepared;
+    if (prepared)
+      slot.prepared = PreparedProof{std::make_shared<const PrePrepare>(prepared->pre_prepare),
+                                    std::move(prepared->prepares)};
+    else
+      slot.prepared.reset();
     slot.executed = pp.seq <= last_executed_;
     next_seq_ = std::max(next_seq_, pp.seq.next());
     if (pp.view != view_) continue;
-    slot.pre_prepare = pp;
-    slot.batch = std::make_shared<const Batch>(pp.batch);
+    slot.set_pre_prepare(std::make_shared<const PrePrepare>(std::move(pp)));
     slot.committed = slot.executed;
     if (!is_primary()) {
       // We sent this PREPARE before the crash; re-create it (same content, same signer).

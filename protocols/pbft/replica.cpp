@@ -26,7 +26,7 @@ PbftReplica::PbftReplica(PbftConfig config, NodeId id, std::shared_ptr<const Sig
       verifier_(std::move(verifier)),
       sm_(std::move(sm)) {
   // The genesis state is the stable checkpoint 0 (its certificate is empty).
-  checkpoint_snapshots_[Seq(0)] = sm_->take_snapshot();
+  checkpoint_snapshots_[Seq(0)] = CheckpointState{sm_->state_hash(), sm_->encoded_snapshot()};
   stable_hash_ = sm_->state_hash();
 }
 
@@ -38,7 +38,10 @@ void PbftReplica::step(Time now, const Input& input, Effects& out) {
         using T = std::decay_t<decltype(in)>;
         if constexpr (std::is_same_v<T, StartInput>) on_start(in);
         if constexpr (std::is_same_v<T, MessageInput>) {
-          if (in.msg) on_message(in.from, *in.msg);
+          if (!in.msg) return;
+          current_message_ = in.msg;
+          on_message(in.from, *in.msg);
+          current_message_.reset();
         }
         if constexpr (std::is_same_v<T, TimerInput>) on_timer(in.id);
         if constexpr (std::is_same_v<T, ClientRequestInput>) {
@@ -170,8 +173,10 @@ void PbftReplica::propose_batches(bool flush) {
     PrePrepare pp{view_, next_seq_, batch_digest(batch), std::move(batch), id_, {}};
     sign(pp, *signer_);
     next_seq_ = next_seq_.next();
-    accept_pre_prepare(pp);  // persists before the broadcast below (write-ahead)
-    broadcast(make_message(pbft::Message{pp}));
+    MessagePtr msg = make_message(pbft::Message{std::move(pp)});
+    const auto* inside = &std::get<PrePrepare>(std::get<pbft::Message>(msg->body));
+    accept_pre_prepare(PrePreparePtr(msg, inside));  // persists before the broadcast (write-ahead)
+    broadcast(std::move(msg));
   }
   if (queue_head_ > 4096 && queue_head_ * 2 > queue_.size()) {
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_));
@@ -251,17 +256,26 @@ void PbftReplica::on_pre_prepare(NodeId from, const PrePrepare& m) {
   // A request may be assigned one sequence number only. What we executed or accepted
   // elsewhere depends on our own progress, so this is no proof against the primary.
   if (!batch_requests_fresh(m.batch)) return reject("duplicate_request", m.seq.value);
-  accept_pre_prepare(m);
+  accept_pre_prepare(share(m));
+}
+
+PrePreparePtr PbftReplica::share(const PrePrepare& m) const {
+  if (current_message_) {
+    const auto* p = std::get_if<pbft::Message>(&current_message_->body);
+    const auto* pp = p ? std::get_if<PrePrepare>(p) : nullptr;
+    if (pp == &m) return PrePreparePtr(current_message_, pp);  // aliasing: no copy
+  }
+  return std::make_shared<const PrePrepare>(m);
 }
 
 // Logs the pre-prepare of the current view for n, persists it, and (as a backup) sends
 // PREPARE. Used for the primary's own proposals, received ones and the NEW-VIEW's O-set.
-void PbftReplica::accept_pre_prepare(const PrePrepare& m) {
+void PbftReplica::accept_pre_prepare(PrePreparePtr ptr) {
+  const PrePrepare& m = *ptr;
   check_invariant(m.view == view_ && active_, "pre-prepare accepted in the active view");
   Slot& slot = log_[m.seq];
   if (slot.pre_prepare && slot.pre_prepare->view == m.view) return;
-  slot.pre_prepare = m;
-  slot.batch = std::make_shared<const Batch>(m.batch);
+  slot.set_pre_prepare(std::move(ptr));
   slot.prepare_sent = slot.commit_sent = slot.committed = false;
   if (!slot.executed)
     for (const auto& r : m.batch) in_flight_.insert(RequestKey{r.client, r.id});
@@ -321,7 +335,7 @@ void PbftReplica::check_prepared(Seq n) {
     if (p.view == pp.view && p.digest == pp.digest && who != config_.primary(pp.view))
       matching.push_back(p);
   if (matching.size() + 1 < config_.quorum) return;
-  slot.prepared = PreparedCertificate{pp, std::move(matching)};
+  slot.prepared = PreparedProof{slot.pre_prepare, std::move(matching)};
   persist_slot(n, slot);  // the P-set must survive a restart before COMMIT goes out
   Commit c{pp.view, n, pp.digest, id_, {}};
   sign(c, *signer_);
@@ -359,12 +373,12 @@ void PbftReplica::execute_slot(Seq n, Slot& slot) {
   check_invariant(n == last_executed_.next(), "execution in sequence order");
   if (!slot.proof) {
     // Keep the commit certificate: it lets us serve this batch to a replica that missed it.
-    CommittedEntry proof{*slot.pre_prepare, {}};
+    CommitProof proof{slot.pre_prepare, {}};
     for (const auto& [who, c] : slot.commits)
-      if (c.view == proof.pre_prepare.view && c.digest == proof.pre_prepare.digest &&
+      if (c.view == proof.pre_prepare->view && c.digest == proof.pre_prepare->digest &&
           proof.commits.size() < config_.quorum)
         proof.commits.push_back(c);
-    slot.proof = std::make_shared<const CommittedEntry>(std::move(proof));
+    slot.proof = std::move(proof);
   }
   auto result = sm_->execute(slot.batch, slot.pre_prepare->view, n.value, *out_);
   last_executed_ = n;
@@ -399,8 +413,7 @@ void PbftReplica::forget_executed_requests(const Batch& batch) {
     const auto* entry = sm_->client_entry(r.client);
     if (!entry) continue;
     auto it = pending_.lower_bound(RequestKey{r.client, RequestId(0)});
-    while (it != pending_.end() && it->first.client == r.client &&
-           sm_->already_executed(r.client, it->first.id)) {
+    while (it != pending_.end() && it->first.client == r.client && entry->executed(it->first.id)) {
       in_flight_.erase(it->first);
       it = pending_.erase(it);
     }

@@ -28,18 +28,42 @@ struct RequestKey {
   auto operator<=>(const RequestKey&) const = default;
 };
 
+// Pre-prepares are shared, never copied: the log, the prepared certificate, the commit
+// proof and the CommitEffect's batch all point into one object (usually the received
+// message itself), because a pre-prepare carries its whole batch.
+using PrePreparePtr = std::shared_ptr<const PrePrepare>;
+
+// A prepared certificate (PreparedCertificate) whose pre-prepare is shared with the log.
+struct PreparedProof {
+  PrePreparePtr pre_prepare;
+  std::vector<Prepare> prepares;
+  PreparedCertificate certificate() const { return {*pre_prepare, prepares}; }
+};
+
+// A commit certificate (CommittedEntry) whose pre-prepare is shared with the log.
+struct CommitProof {
+  PrePreparePtr pre_prepare;
+  std::vector<Commit> commits;
+  CommittedEntry entry() const { return {*pre_prepare, commits}; }
+};
+
 // One sequence number's log entry (the message log of §4.2, bounded by the watermarks).
 struct Slot {
-  std::optional<PrePrepare> pre_prepare;        // the pre-prepare accepted in pre_prepare->view
-  std::shared_ptr<const Batch> batch;           // its batch, shared with the CommitEffect
-  std::map<NodeId, Prepare> prepares;           // the latest prepare of each replica
-  std::map<NodeId, Commit> commits;             // the latest commit of each replica
-  std::optional<PreparedCertificate> prepared;  // highest-view prepared certificate (P-set)
-  bool prepare_sent = false;                    // for pre_prepare->view
-  bool commit_sent = false;                     // for pre_prepare->view
-  bool committed = false;                       // committed-local for pre_prepare->view
+  PrePreparePtr pre_prepare;           // the pre-prepare accepted in pre_prepare->view
+  std::shared_ptr<const Batch> batch;  // aliases pre_prepare->batch; shared with the CommitEffect
+  std::map<NodeId, Prepare> prepares;  // the latest prepare of each replica
+  std::map<NodeId, Commit> commits;    // the latest commit of each replica
+  std::optional<PreparedProof> prepared;  // highest-view prepared certificate (P-set)
+  bool prepare_sent = false;              // for pre_prepare->view
+  bool commit_sent = false;               // for pre_prepare->view
+  bool committed = false;                 // committed-local for pre_prepare->view
   bool executed = false;
-  std::shared_ptr<const CommittedEntry> proof;  // pre-prepare + commit quorum, once executed
+  std::optional<CommitProof> proof;  // pre-prepare + commit quorum, once executed
+
+  void set_pre_prepare(PrePreparePtr pp) {
+    batch = std::shared_ptr<const Batch>(pp, &pp->batch);
+    pre_prepare = std::move(pp);
+  }
 };
 
 // Internal invariant checks stay on in release builds and stop loudly (STYLE.md).
@@ -73,7 +97,9 @@ class PbftReplica final : public Replica {
   bool batch_requests_valid(const Batch& batch) const;
   bool batch_requests_fresh(const Batch& batch) const;
   void propose_batches(bool flush);
-  void accept_pre_prepare(const PrePrepare& m);
+  void accept_pre_prepare(PrePreparePtr m);
+  // `m` itself when it lives in the message being handled, else a copy.
+  PrePreparePtr share(const PrePrepare& m) const;
   void check_prepared(Seq n);
   void check_committed(Seq n);
   void execute_committed();
@@ -151,8 +177,9 @@ class PbftReplica final : public Replica {
   std::shared_ptr<const Verifier> verifier_;
   std::unique_ptr<smr::StateMachine> sm_;
 
-  // Per-step context: the time of the input and where effects go.
+  // Per-step context: the time of the input, the message being handled and where effects go.
   Time now_{};
+  MessagePtr current_message_;
   Effects* out_ = nullptr;
 
   // View state. Changed only by start_view_change() and enter_view().
@@ -176,7 +203,14 @@ class PbftReplica final : public Replica {
   Seq proven_stable_;
 
   // Checkpoints: own snapshots at checkpoint sequence numbers, and received messages.
-  std::map<Seq, smr::Snapshot> checkpoint_snapshots_;
+  // Snapshots are kept encoded (smr::encode_snapshot): they are only persisted, sent in
+  // state transfer or decoded for a rollback, and one encoding is much cheaper than a
+  // copy of the client table with its reply caches (docs/performance.md).
+  struct CheckpointState {
+    Digest state_hash;
+    Bytes encoded;
+  };
+  std::map<Seq, CheckpointState> checkpoint_snapshots_;
   std::map<Seq, std::map<NodeId, Checkpoint>> checkpoint_log_;
   Digest stable_hash_;
   std::vector<Checkpoint> stable_certificate_;

@@ -29,7 +29,7 @@ void PbftReplica::on_state_request(NodeId from, const StateRequest& m) {
     auto snap = checkpoint_snapshots_.find(low_);
     check_invariant(snap != checkpoint_snapshots_.end(), "snapshot of the stable checkpoint");
     CheckpointTransfer cp{low_, stable_hash_, stable_certificate_, {}};
-    if (m.last_executed < low_) cp.snapshot = smr::encode_snapshot(snap->second);
+    if (m.last_executed < low_) cp.snapshot = snap->second.encoded;
     resp.checkpoint = std::move(cp);
   }
   Seq from_seq = std::max(m.last_executed, low_).next();
@@ -37,7 +37,7 @@ void PbftReplica::on_state_request(NodeId from, const StateRequest& m) {
     if (resp.entries.size() >= config_.max_transfer_entries) break;
     auto it = log_.find(n);
     if (it == log_.end() || !it->second.proof) break;
-    resp.entries.push_back(*it->second.proof);
+    resp.entries.push_back(it->second.proof->entry());
   }
   if (m.view < view_ && active_ && last_new_view_) resp.new_view = *last_new_view_;
   bool useful = resp.new_view || !resp.entries.empty() ||
@@ -88,7 +88,7 @@ bool PbftReplica::install_transferred_checkpoint(const CheckpointTransfer& c) {
   if (!snap || snap->position != c.seq || snap->state_hash != c.state_hash) return false;
   if (!sm_->install_snapshot(*snap, *out_)) return false;
   last_executed_ = c.seq;
-  checkpoint_snapshots_[c.seq] = *snap;
+  checkpoint_snapshots_[c.seq] = CheckpointState{snap->state_hash, c.snapshot};
   for (auto it = pending_.begin(); it != pending_.end();) {
     if (sm_->already_executed(it->first.client, it->first.id)) {
       in_flight_.erase(it->first);
@@ -119,10 +119,9 @@ bool PbftReplica::install_committed_entry(const CommittedEntry& e) {
   Slot& slot = log_[pp.seq];
   if (slot.pre_prepare && slot.pre_prepare->view == view_ && slot.pre_prepare->digest != pp.digest)
     out_->trace("transfer_overrides_pre_prepare", view_, pp.seq.value);
-  slot.pre_prepare = pp;
-  slot.batch = std::make_shared<const Batch>(pp.batch);
+  slot.set_pre_prepare(std::make_shared<const PrePrepare>(pp));
   slot.committed = true;
-  slot.proof = std::make_shared<const CommittedEntry>(e);
+  slot.proof = CommitProof{slot.pre_prepare, e.commits};
   execute_slot(pp.seq, slot);
   return true;
 }

@@ -138,7 +138,7 @@ ViewChange PbftReplica::make_view_change(View v) const {
   vc.stable_state_hash = stable_hash_;
   vc.stable_certificate = low_.value == 0 ? std::vector<Checkpoint>{} : stable_certificate_;
   for (const auto& [n, slot] : log_)
-    if (n > low_ && slot.prepared) vc.prepared.push_back(*slot.prepared);
+    if (n > low_ && slot.prepared) vc.prepared.push_back(slot.prepared->certificate());
   vc.replica = id_;
   return vc;
 }
@@ -334,7 +334,7 @@ void PbftReplica::install_o_set(const NewView& nv) {
       out_->trace("new_view_conflicts_with_executed", view_, pp.seq.value);
       continue;
     }
-    accept_pre_prepare(pp);
+    accept_pre_prepare(std::make_shared<const PrePrepare>(pp));
   }
   if (is_primary()) next_seq_ = highest.next();
 }
