@@ -164,3 +164,19 @@ TEST_CASE("teeth: fuzzing beyond the budget finds HotStuff ignoring its lock", "
   auto f = require_found(options);
   CHECK(f.expectation == "safety");
 }
+
+// Not one lucky seed: over several seeds of the same example, correct HotStuff always
+// refuses the fork and the lock-ignoring variant always commits it.
+TEST_CASE("teeth: the fork attack works across seeds", "[teeth]") {
+  Scenario s = load_scenario_file(example("hotstuff/fork-below-lock.yaml"));
+  for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+    INFO("seed " << seed);
+    RunOptions correct, buggy;
+    correct.seed = buggy.seed = seed;
+    buggy.bug = BugVariant::ignore_lock;
+    CHECK(run_scenario(s, correct).passed());
+    auto r = run_scenario(s, buggy);
+    REQUIRE_FALSE(r.safety_violations.empty());
+    CHECK(r.safety_violations.front().check == "agreement");
+  }
+}
