@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <set>
 
 #include "cli/commands.hpp"
 #include "scenarios/fuzz.hpp"
@@ -44,14 +45,25 @@ std::optional<std::string> read_fuzz_args(const po::variables_map& vm, FuzzArgs&
   a.options.time_limit = std::chrono::duration<double>(seconds);
   if (vm.count("runs")) a.options.max_runs = vm["runs"].as<std::uint64_t>();
   a.options.first_seed = vm["seed"].as<std::uint64_t>();
+  if (vm.count("hunt")) {
+    static const std::set<std::string> known = {
+        "safety",          "liveness",        "min_commits",       "max_view_changes",
+        "latency_p50_max", "latency_p99_max", "byzantine_detected"};
+    const auto hunt = vm["hunt"].as<std::string>();
+    if (!known.count(hunt))
+      return "--hunt must name an expectation: safety, liveness, min_commits, "
+             "max_view_changes, latency_p50_max, latency_p99_max or byzantine_detected";
+    a.options.hunt = hunt;
+  }
   a.out_dir = vm["out"].as<std::string>();
   return std::nullopt;
 }
 
 void print_progress(std::ostream& out, const scenarios::FuzzProgress& p) {
   out << "runs " << p.runs << "  simulated " << std::fixed << std::setprecision(0)
-      << p.simulated_seconds << " s  " << std::setprecision(1) << p.runs_per_second() << " runs/s\n"
-      << std::flush;
+      << p.simulated_seconds << " s  " << std::setprecision(1) << p.runs_per_second() << " runs/s";
+  if (p.skipped > 0) out << "  (" << p.skipped << " failed other expectations)";
+  out << "\n" << std::flush;
 }
 
 int report_failure(const scenarios::FuzzFailure& f, const std::string& out_dir, CommandIo io) {
@@ -86,12 +98,14 @@ int fuzz_command(const std::vector<std::string>& args, CommandIo io) {
       "violations)")("time", po::value<double>()->default_value(60), "wall-clock seconds")(
       "runs", po::value<std::uint64_t>(), "stop after this many runs")(
       "seed", po::value<std::uint64_t>()->default_value(1), "first generator seed")(
-      "out", po::value<std::string>()->default_value("fuzz-out"),
-      "directory for the shrunk counterexample");
+      "hunt", po::value<std::string>(),
+      "stop only on a failure of this expectation (e.g. safety); runs failing others are "
+      "counted and skipped")("out", po::value<std::string>()->default_value("fuzz-out"),
+                             "directory for the shrunk counterexample");
   po::variables_map vm;
   if (auto code = parse_options("fuzz",
                                 "knhk fuzz [--protocol P] [--nodes N] [--budget f|f+1] "
-                                "[--time S] [--runs N] [--seed S] [--out DIR]",
+                                "[--time S] [--runs N] [--seed S] [--hunt EXPECTATION] [--out DIR]",
                                 args, options, {}, vm, io))
     return *code;
   FuzzArgs a;

@@ -119,4 +119,15 @@ TEST_CASE("fuzz: bad options are usage errors") {
   CHECK(knhk_cmd({"fuzz", "--nodes", "3"}).code == 2);
   CHECK(knhk_cmd({"fuzz", "--time", "0"}).code == 2);
   CHECK(knhk_cmd({"fuzz", "--frobnicate"}).code == 2);
+  auto hunt = knhk_cmd({"fuzz", "--hunt", "speed"});
+  CHECK(hunt.code == 2);
+  CHECK(hunt.err.find("--hunt must name an expectation") != std::string::npos);
+}
+
+TEST_CASE("fuzz: --hunt names the expectation that stops the search") {
+  auto r = knhk_cmd({"fuzz", "--protocol", "pbft", "--nodes", "4", "--runs", "2", "--time", "600",
+                     "--hunt", "safety"});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("no failure in 2 runs") != std::string::npos);
 }
