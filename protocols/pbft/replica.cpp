@@ -45,7 +45,10 @@ void PbftReplica::step(Time now, const Input& input, Effects& out) {
         }
         if constexpr (std::is_same_v<T, TimerInput>) on_timer(in.id);
         if constexpr (std::is_same_v<T, ClientRequestInput>) {
-          if (in.request) on_client_request(*in.request);
+          if (!in.request) return;
+          current_request_ = in.request;
+          on_client_request(*in.request);
+          current_request_.reset();
         }
       },
       input);
@@ -123,7 +126,7 @@ void PbftReplica::on_client_request(const Request& r) {
     return;
   }
   if (pending_.size() >= config_.max_pending_requests) return reject("pending_full");
-  pending_.emplace(key, PendingRequest{std::make_shared<const Request>(r), now_});
+  pending_.emplace(key, PendingRequest{share(r), now_});
   if (active_ && is_primary()) queue_.push_back(key);
   update_request_timer();
   propose_batches(false);
@@ -156,6 +159,9 @@ void PbftReplica::update_request_timer() {
 void PbftReplica::propose_batches(bool flush) {
   if (!active_ || !is_primary() || last_executed_ < proven_stable_) return;
   while (next_seq_ <= high_watermark()) {
+    // Called on every arriving request: while the queue cannot fill a batch, return in
+    // O(1) instead of copying its requests out and back (43% of a real primary's CPU).
+    if (!flush && queue_.size() - queue_head_ < config_.batch_size) break;
     Batch batch;
     while (queue_head_ < queue_.size() && batch.size() < config_.batch_size) {
       auto key = queue_[queue_head_++];
@@ -257,6 +263,15 @@ void PbftReplica::on_pre_prepare(NodeId from, const PrePrepare& m) {
   // elsewhere depends on our own progress, so this is no proof against the primary.
   if (!batch_requests_fresh(m.batch)) return reject("duplicate_request", m.seq.value);
   accept_pre_prepare(share(m));
+}
+
+std::shared_ptr<const Request> PbftReplica::share(const Request& r) const {
+  if (current_request_.get() == &r) return current_request_;
+  if (current_message_) {
+    if (const auto* inside = std::get_if<Request>(&current_message_->body); inside == &r)
+      return std::shared_ptr<const Request>(current_message_, inside);  // aliasing: no copy
+  }
+  return std::make_shared<const Request>(r);
 }
 
 PrePreparePtr PbftReplica::share(const PrePrepare& m) const {

@@ -100,6 +100,7 @@ class PbftReplica final : public Replica {
   void accept_pre_prepare(PrePreparePtr m);
   // `m` itself when it lives in the message being handled, else a copy.
   PrePreparePtr share(const PrePrepare& m) const;
+  std::shared_ptr<const Request> share(const Request& r) const;
   void check_prepared(Seq n);
   void check_committed(Seq n);
   void execute_committed();
@@ -180,6 +181,7 @@ class PbftReplica final : public Replica {
   // Per-step context: the time of the input, the message being handled and where effects go.
   Time now_{};
   MessagePtr current_message_;
+  std::shared_ptr<const Request> current_request_;  // of a ClientRequestInput
   Effects* out_ = nullptr;
 
   // View state. Changed only by start_view_change() and enter_view().
