@@ -48,6 +48,11 @@ void PbftReplica::retransmit_pending() {
       if (auto c = slot.commits.find(id_); slot.commit_sent && c != slot.commits.end())
         broadcast(make_message(pbft::Message{c->second}));
     }
+  } else if (auto vcs = view_change_log_.find(view_); vcs != view_change_log_.end()) {
+    // Our VIEW-CHANGE may have been lost on its way to the new primary, which needs it even
+    // after we saw a quorum (from then on the view-change timer no longer paces resends).
+    if (auto own = vcs->second.find(id_); own != vcs->second.end())
+      broadcast(make_message(pbft::Message{own->second}));
   }
   // Our newest checkpoint that is not stable yet: others may have lost it.
   for (auto it = checkpoint_log_.rbegin(); it != checkpoint_log_.rend(); ++it) {

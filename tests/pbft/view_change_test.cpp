@@ -216,6 +216,25 @@ TEST_CASE(
   REQUIRE(sent<ViewChange>(fifth).at(0).new_view == View(4));
 }
 
+// Regression (scenarios/regressions/pbft-view-change-not-resent.yaml): once a replica saw
+// a quorum for the new view its timer waits for NEW-VIEW and no longer paces resends, so a
+// VIEW-CHANGE lost on the way to the new primary left that primary one short for good.
+TEST_CASE("a replica keeps re-sending its VIEW-CHANGE on the tick after the quorum formed") {
+  Scenario s;
+  RecordingHost h(make(small_params(), 3, s.k));
+  h.start();
+  h.client_request(s.req1);
+  REQUIRE(sent<ViewChange>(h.fire(PbftReplica::kViewChangeTimer)).at(0).new_view == View(1));
+  h.deliver(NodeId(0), pbft::Message{s.vc(0)});
+  h.deliver(NodeId(2), pbft::Message{s.vc(2)});  // the quorum for view 1 is in
+  for (int tick = 0; tick < 3; ++tick) {
+    auto vcs = sent<ViewChange>(h.fire(PbftReplica::kTickTimer));
+    REQUIRE(vcs.size() == 1);
+    CHECK(vcs[0].new_view == View(1));
+    CHECK(vcs[0].replica == NodeId(3));
+  }
+}
+
 TEST_CASE("the new primary resends NEW-VIEW to a replica that retransmits its VIEW-CHANGE") {
   Scenario s;
   auto [primary, nv] = s.new_primary();
