@@ -1,5 +1,7 @@
 #include "net/link_keys.hpp"
 
+#include "protocols/common/session_keys.hpp"
+
 #include <sodium.h>
 
 #include <algorithm>
@@ -8,31 +10,7 @@
 namespace knhk::net {
 
 std::optional<LinkKey> derive_link_key(const Ed25519KeyPair& own, const PublicKey& peer_public) {
-  std::array<std::uint8_t, 32> own_curve_sk{};
-  std::array<std::uint8_t, 32> peer_curve_pk{};
-  std::array<std::uint8_t, 32> shared{};
-  if (crypto_sign_ed25519_sk_to_curve25519(own_curve_sk.data(), own.secret_key.data()) != 0)
-    return std::nullopt;
-  if (crypto_sign_ed25519_pk_to_curve25519(peer_curve_pk.data(), peer_public.data()) != 0)
-    return std::nullopt;
-  if (crypto_scalarmult(shared.data(), own_curve_sk.data(), peer_curve_pk.data()) != 0)
-    return std::nullopt;
-  sodium_memzero(own_curve_sk.data(), own_curve_sk.size());
-  // Bind the key to both identities so it is the same from either side.
-  const PublicKey& lo = std::min(own.public_key, peer_public);
-  const PublicKey& hi = std::max(own.public_key, peer_public);
-  static constexpr char kDomain[] = "knhk-link-v1";
-  crypto_generichash_state st;
-  crypto_generichash_init(&st, nullptr, 0, 32);
-  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(kDomain),
-                            sizeof kDomain - 1);
-  crypto_generichash_update(&st, shared.data(), shared.size());
-  crypto_generichash_update(&st, lo.data(), lo.size());
-  crypto_generichash_update(&st, hi.data(), hi.size());
-  LinkKey key{};
-  crypto_generichash_final(&st, key.data(), key.size());
-  sodium_memzero(shared.data(), shared.size());
-  return key;
+  return derive_pair_key(own, peer_public, "knhk-link-v1");
 }
 
 // Keyed BLAKE2b (RFC 7693 §2: the keyed mode is a MAC): one compression per 128 bytes

@@ -70,23 +70,23 @@ std::shared_ptr<const SessionKeys> make_sim_session_keys(std::uint64_t seed, Pri
   return std::make_shared<SimSessionKeys>(seed, self);
 }
 
-std::optional<std::array<std::uint8_t, 32>> derive_session_key(
-    const Ed25519KeyPair& own, const std::array<std::uint8_t, 32>& peer_public) {
+std::optional<std::array<std::uint8_t, 32>> derive_pair_key(
+    const Ed25519KeyPair& own, const std::array<std::uint8_t, 32>& peer_public,
+    std::string_view domain) {
   std::array<std::uint8_t, 32> own_curve_sk{}, peer_curve_pk{}, shared{};
   bool ok = crypto_sign_ed25519_sk_to_curve25519(own_curve_sk.data(), own.secret_key.data()) == 0 &&
             crypto_sign_ed25519_pk_to_curve25519(peer_curve_pk.data(), peer_public.data()) == 0 &&
             crypto_scalarmult(shared.data(), own_curve_sk.data(), peer_curve_pk.data()) == 0;
   sodium_memzero(own_curve_sk.data(), own_curve_sk.size());
   if (!ok) return std::nullopt;
-  // Bound to both identities, so it is the same from either side; a domain tag of its
-  // own, so it never equals the transport's link key for the same pair.
+  // Bound to both identities, so it is the same from either side; the domain tag keeps
+  // keys of different uses (client sessions, transport links) apart for the same pair.
   const auto& lo = std::min(own.public_key, peer_public);
   const auto& hi = std::max(own.public_key, peer_public);
-  static constexpr char kDomain[] = "knhk-session-v1";
   crypto_generichash_state st;
   crypto_generichash_init(&st, nullptr, 0, 32);
-  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(kDomain),
-                            sizeof kDomain - 1);
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(domain.data()),
+                            domain.size());
   crypto_generichash_update(&st, shared.data(), shared.size());
   crypto_generichash_update(&st, lo.data(), lo.size());
   crypto_generichash_update(&st, hi.data(), hi.size());
@@ -94,6 +94,11 @@ std::optional<std::array<std::uint8_t, 32>> derive_session_key(
   crypto_generichash_final(&st, key.data(), key.size());
   sodium_memzero(shared.data(), shared.size());
   return key;
+}
+
+std::optional<std::array<std::uint8_t, 32>> derive_session_key(
+    const Ed25519KeyPair& own, const std::array<std::uint8_t, 32>& peer_public) {
+  return derive_pair_key(own, peer_public, "knhk-session-v1");
 }
 
 Ed25519SessionKeys::Ed25519SessionKeys(Principal self, const Ed25519KeyPair& own,

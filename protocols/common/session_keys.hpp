@@ -24,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <string_view>
 
 #include "protocols/common/crypto.hpp"
 #include "protocols/common/types.hpp"
@@ -73,8 +74,13 @@ class Ed25519SessionKeys : public SessionKeys {
   mutable std::map<Principal, std::optional<Key>> cache_;
 };
 
-// The session key two principals share: X25519 of one's secret and the other's public
-// key, hashed with both public keys in sorted order. nullopt for an invalid public key.
+// A key two principals share for one use: X25519 of one's secret and the other's public
+// key, hashed with `domain` and both public keys in sorted order. nullopt for an invalid
+// public key.
+std::optional<std::array<std::uint8_t, 32>> derive_pair_key(
+    const Ed25519KeyPair& own, const std::array<std::uint8_t, 32>& peer_public,
+    std::string_view domain);
+// The client-replica session key (domain "knhk-session-v1").
 std::optional<std::array<std::uint8_t, 32>> derive_session_key(
     const Ed25519KeyPair& own, const std::array<std::uint8_t, 32>& peer_public);
 
