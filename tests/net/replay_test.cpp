@@ -1,8 +1,11 @@
 // Replay protection: an authenticated datagram sent again is dropped and counted
 // (net/replay_window.hpp), while reordering within the window is still delivered.
+#include <rapidcheck.h>
+#include <rapidcheck/catch.h>
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "net/replay_window.hpp"
@@ -104,4 +107,37 @@ TEST_CASE("replay window: marks, slides and forgets", "[net][replay]") {
   CHECK(w.fresh(100 + 3 * ReplayWindow::kWidth - 1));
   CHECK_FALSE(w.fresh(100 + 3 * ReplayWindow::kWidth));
   CHECK_FALSE(w.fresh(100 + ReplayWindow::kWidth));  // too old now
+}
+
+// The word-wise window against a plain model: an id is fresh when newer than every
+// delivered id, or within kWidth of the newest and never delivered.
+TEST_CASE("replay window: agrees with a set-based model", "[net][replay]") {
+  rc::prop("fresh/mark match the model for random jumps", [] {
+    const auto steps = *rc::gen::container<std::vector<std::pair<std::uint64_t, bool>>>(
+        rc::gen::pair(rc::gen::oneOf(rc::gen::inRange<std::uint64_t>(0, 70),
+                                     rc::gen::inRange<std::uint64_t>(0, 3 * ReplayWindow::kWidth)),
+                      rc::gen::arbitrary<bool>()));
+    ReplayWindow w;
+    std::set<std::uint64_t> delivered;
+    std::uint64_t highest = 5 * ReplayWindow::kWidth;  // ids move up and down around it
+    for (const auto& [delta, down] : steps) {
+      const std::uint64_t id = down ? highest - std::min(delta, highest) : highest + delta;
+      const std::uint64_t newest = delivered.empty() ? 0 : *delivered.rbegin();
+      const bool model_fresh = delivered.empty() || id > newest ||
+                               (newest - id < ReplayWindow::kWidth && !delivered.count(id));
+      RC_ASSERT(w.fresh(id) == model_fresh);
+      if (model_fresh) {
+        w.mark(id);
+        delivered.insert(id);
+        highest = std::max(highest, id);
+      }
+    }
+    // Every id around the newest agrees too.
+    const std::uint64_t newest = delivered.empty() ? 0 : *delivered.rbegin();
+    for (std::uint64_t id = newest > 4200 ? newest - 4200 : 0; id <= newest + 2; ++id) {
+      const bool model_fresh = delivered.empty() || id > newest ||
+                               (newest - id < ReplayWindow::kWidth && !delivered.count(id));
+      RC_ASSERT(w.fresh(id) == model_fresh);
+    }
+  });
 }
