@@ -13,7 +13,9 @@ BlockTree::BlockTree() {
 }
 
 const BlockEntry& BlockTree::insert(std::shared_ptr<const Block> block, const Digest& hash) {
+  const View view = block->view;
   auto [it, inserted] = blocks_.try_emplace(hash, BlockEntry{std::move(block), hash, false});
+  if (inserted) uncommitted_by_view_.emplace(view, hash);
   return it->second;
 }
 
@@ -94,11 +96,10 @@ void BlockTree::install_root(const Block& header, const Digest& hash) {
 void BlockTree::prune(std::uint64_t retain) {
   const View root_view = blocks_.at(root_).block->view;
   // Forks: uncommitted blocks at or below the root's view can never be committed.
-  for (auto it = blocks_.begin(); it != blocks_.end();) {
-    if (!it->second.committed && it->second.block->view <= root_view)
-      it = blocks_.erase(it);
-    else
-      ++it;
+  while (!uncommitted_by_view_.empty() && uncommitted_by_view_.begin()->first <= root_view) {
+    auto it = blocks_.find(uncommitted_by_view_.begin()->second);
+    if (it != blocks_.end() && !it->second.committed) blocks_.erase(it);
+    uncommitted_by_view_.erase(uncommitted_by_view_.begin());
   }
   while (committed_order_.size() > retain + 1) {
     blocks_.erase(committed_order_.front());
