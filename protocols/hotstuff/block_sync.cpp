@@ -69,15 +69,16 @@ std::optional<std::vector<Digest>> BlockSync::check_chain(const BlockResponse& r
   return hashes;
 }
 
-void BlockSync::park(NodeId from, Proposal p) {
+void BlockSync::park(NodeId from, MessagePtr proposal) {
+  const Digest& hash = proposal_in(proposal).block_hash;
   for (const auto& [f, q] : parked_)
-    if (q.block_hash == p.block_hash) return;
-  parked_.emplace_back(from, std::move(p));
+    if (proposal_in(q).block_hash == hash) return;
+  parked_.emplace_back(from, std::move(proposal));
   while (parked_.size() > cfg_.max_parked_proposals) parked_.pop_front();
 }
 
-std::deque<std::pair<NodeId, Proposal>> BlockSync::take_parked() {
-  std::deque<std::pair<NodeId, Proposal>> out;
+std::deque<std::pair<NodeId, MessagePtr>> BlockSync::take_parked() {
+  std::deque<std::pair<NodeId, MessagePtr>> out;
   out.swap(parked_);
   return out;
 }

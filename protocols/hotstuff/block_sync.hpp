@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "protocols/common/host.hpp"
 #include "protocols/hotstuff/config.hpp"
 #include "protocols/hotstuff/messages.hpp"
 
@@ -33,9 +34,10 @@ class BlockSync {
   // or nothing with the rejection reason in `reason`.
   std::optional<std::vector<Digest>> check_chain(const BlockResponse& r, std::string* reason) const;
 
-  // Parked proposals waiting for ancestors (bounded; the oldest is dropped).
-  void park(NodeId from, Proposal p);
-  std::deque<std::pair<NodeId, Proposal>> take_parked();
+  // Parked proposals (messages holding a Proposal) waiting for ancestors (bounded;
+  // the oldest is dropped).
+  void park(NodeId from, MessagePtr proposal);
+  std::deque<std::pair<NodeId, MessagePtr>> take_parked();
 
  private:
   struct Fetch {
@@ -47,7 +49,7 @@ class BlockSync {
   const HotStuffConfig& cfg_;
   NodeId self_;
   std::map<Digest, Fetch> fetches_;
-  std::deque<std::pair<NodeId, Proposal>> parked_;
+  std::deque<std::pair<NodeId, MessagePtr>> parked_;
 };
 
 }  // namespace knhk::hotstuff

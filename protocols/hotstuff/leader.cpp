@@ -9,7 +9,7 @@
 
 namespace knhk::hotstuff {
 
-void HotStuffReplica::on_vote(NodeId from, const Vote& v) {
+void HotStuffReplica::on_vote(NodeId from, const Vote& v, bool own) {
   if (v.voter != from) {
     reject("sender_mismatch", v.view, "vote");
     return;
@@ -24,7 +24,7 @@ void HotStuffReplica::on_vote(NodeId from, const Vote& v) {
   }
   // A vote after the QC moved past its view is a benign late arrival.
   if (v.view < qc_high_.view || v.view <= exec_view_) return;
-  if (!verify_signature(v, *verifier_)) {
+  if (!own && !verify_signature(v, *verifier_)) {
     reject("bad_vote_signature", v.view, "from " + std::to_string(from.value));
     evidence(from, EvidenceEffect::Kind::invalid_signature, "vote signature invalid");
     return;
@@ -150,9 +150,10 @@ void HotStuffReplica::propose(View v, const BlockEntry& parent, Batch batch) {
   out_->trace("propose", v, p.block.height.value,
               std::to_string(p.block.batch.size()) + " requests, " + p.block_hash.short_hex());
   enter_view(v);
-  own_proposal_ = p;
   out_->set_timer(kRetransmitTimer, retransmit_interval());
-  broadcast(std::move(p));
+  own_proposal_ = make_message(hotstuff::Message(std::move(p)));
+  out_->broadcast(own_proposal_);
+  self_inbox_.push_back(own_proposal_);
 }
 
 Duration HotStuffReplica::retransmit_interval() const {
@@ -165,11 +166,11 @@ Duration HotStuffReplica::retransmit_interval() const {
 // moves us beyond): a fixed count (once 2) covered only part of a backed-off view
 // timeout, leaving a correct leader idle after heavy loss.
 void HotStuffReplica::on_retransmit_timer() {
-  if (!own_proposal_ || qc_high_.view >= own_proposal_->block.view ||
-      pacemaker_.current_view().value > own_proposal_->block.view.value + 1)
-    return;
-  out_->trace("retransmit", own_proposal_->block.view, 0, "proposal");
-  out_->broadcast(make_message(hotstuff::Message(*own_proposal_)));
+  if (!own_proposal_) return;
+  const View v = proposal_in(own_proposal_).block.view;
+  if (qc_high_.view >= v || pacemaker_.current_view().value > v.value + 1) return;
+  out_->trace("retransmit", v, 0, "proposal");
+  out_->broadcast(own_proposal_);
   out_->set_timer(kRetransmitTimer, retransmit_interval());
 }
 

@@ -70,12 +70,12 @@ void HotStuffReplica::on_view_timeout() {
   }
 }
 
-void HotStuffReplica::on_new_view(NodeId from, const NewView& m) {
+void HotStuffReplica::on_new_view(NodeId from, const NewView& m, bool own) {
   if (m.sender != from) {
     reject("sender_mismatch", m.view, "new_view");
     return;
   }
-  if (!verify_signature(m, *verifier_)) {
+  if (!own && !verify_signature(m, *verifier_)) {
     reject("bad_signature", m.view, "new_view");
     evidence(from, EvidenceEffect::Kind::invalid_signature, "new-view signature invalid");
     return;
@@ -92,8 +92,7 @@ void HotStuffReplica::on_new_view(NodeId from, const NewView& m) {
   update_qc_high(m.high_qc, from);
   // The sender is behind us: hand it our newest proposal so that it catches up
   // through block sync even when the cluster is otherwise idle.
-  if (m.high_qc.view < qc_high_.view && latest_proposal_)
-    out_->send(from, make_message(hotstuff::Message(*latest_proposal_)));
+  if (m.high_qc.view < qc_high_.view && latest_proposal_) out_->send(from, latest_proposal_);
   if (m.view > pacemaker_.current_view()) sync_view(from, m.view);
   if (cfg_.leader(m.view) != id_) return;
   if (m.view <= last_proposed_view_) return;  // late: this view was already served

@@ -4,26 +4,28 @@
 
 namespace knhk::hotstuff {
 
-void HotStuffReplica::on_proposal(NodeId from, const Proposal& p) {
-  if (!validate_proposal(from, p)) return;
-  accept_proposal(from, p);
+void HotStuffReplica::on_proposal(NodeId from, const MessagePtr& m, bool own) {
+  if (!validate_proposal(from, proposal_in(m), own)) return;
+  accept_proposal(from, m);
 }
 
 // Filters, in order: who sent it, its signature, its hash, whether the sender leads
 // the view, the block's shape, equivocation, the justify QC, the client signatures.
-bool HotStuffReplica::validate_proposal(NodeId from, const Proposal& p) {
+// Our own proposal (`own`) skips the signature, hash and client checks: propose() just
+// computed them from requests checked on arrival.
+bool HotStuffReplica::validate_proposal(NodeId from, const Proposal& p, bool own) {
   const View v = p.block.view;
   using Kind = EvidenceEffect::Kind;
   // Proposals may be relayed (catch-up of a lagging replica): authenticity comes from
   // the leader's signature, so evidence names the signer, and a bad signature only
   // proves something against a sender that claims to be the signer.
-  if (!verify_signature(p, *verifier_)) {
+  if (!own && !verify_signature(p, *verifier_)) {
     reject("bad_signature", v, "proposal");
     if (p.sender == from) evidence(from, Kind::invalid_signature, "proposal signature invalid");
     return false;
   }
   from = p.sender;
-  if (block_hash(p.block) != p.block_hash) {
+  if (!own && block_hash(p.block) != p.block_hash) {
     reject("block_hash_mismatch", v);
     evidence(from, Kind::protocol_violation, "signed proposal with a wrong block hash");
     return false;
@@ -52,7 +54,7 @@ bool HotStuffReplica::validate_proposal(NodeId from, const Proposal& p) {
     send_to(cfg_.leader(v.next()), *last_vote_);
   if (v <= exec_view_ || tree_.contains(p.block_hash)) return false;
   if (!verify_qc_from(p.block.justify, from, v)) return false;
-  if (!batch_signatures_ok(p.block)) {
+  if (!own && !batch_signatures_ok(p.block)) {
     // Only a bad signature proves the leader forged; a MAC entry that fails here may be
     // the client's lie (protocols/common/request.hpp).
     if (!has_forged_signature(p.block.batch, *verifier_)) {
@@ -73,10 +75,11 @@ bool HotStuffReplica::batch_signatures_ok(const Block& b) {
   return true;
 }
 
-void HotStuffReplica::accept_proposal(NodeId from, const Proposal& p) {
+void HotStuffReplica::accept_proposal(NodeId from, const MessagePtr& m) {
+  const Proposal& p = proposal_in(m);
   const Block& b_new = p.block;
   if (b_new.view <= exec_view_ || tree_.contains(p.block_hash)) return;
-  if (!ancestry_complete(from, p)) return;
+  if (!ancestry_complete(from, m)) return;
   const BlockEntry* parent = tree_.find(b_new.parent);
   if (b_new.height != parent->block->height.next() || !(parent->block->view < b_new.view)) {
     reject("bad_height", b_new.view);
@@ -89,12 +92,13 @@ void HotStuffReplica::accept_proposal(NodeId from, const Proposal& p) {
                          ? SafeNode::safe
                          : safe_node(tree_, b_new, safety_.locked_qc, &missing);
   if (verdict == SafeNode::missing_ancestor) {
-    sync_.park(from, p);
+    sync_.park(from, m);
     fetch(missing, from);
     return;
   }
-  tree_.insert(std::make_shared<const Block>(b_new), p.block_hash);
-  if (!latest_proposal_ || latest_proposal_->block.view < b_new.view) latest_proposal_ = p;
+  tree_.insert(std::shared_ptr<const Block>(m, &b_new), p.block_hash);  // shares the message
+  if (!latest_proposal_ || proposal_in(latest_proposal_).block.view < b_new.view)
+    latest_proposal_ = m;
   update_qc_high(b_new.justify, p.sender);
   vote_if_safe(p, verdict);
   // Bug variant: execute what was proposed, before any certificate.
@@ -108,7 +112,8 @@ void HotStuffReplica::accept_proposal(NodeId from, const Proposal& p) {
 
 // The chain from the proposal down to b_exec must be in the tree before safeNode and
 // the commit rule can be evaluated; otherwise park the proposal and fetch.
-bool HotStuffReplica::ancestry_complete(NodeId from, const Proposal& p) {
+bool HotStuffReplica::ancestry_complete(NodeId from, const MessagePtr& m) {
+  const Proposal& p = proposal_in(m);
   AncestryWalk walk = tree_.walk_to(p.block.parent, b_exec_);
   switch (walk.result) {
     case AncestryWalk::Result::reached:
@@ -117,7 +122,7 @@ bool HotStuffReplica::ancestry_complete(NodeId from, const Proposal& p) {
       reject("conflicts_with_committed", p.block.view);
       return false;
     case AncestryWalk::Result::missing:
-      sync_.park(from, p);
+      sync_.park(from, m);
       fetch(walk.missing, from);
       return false;
   }

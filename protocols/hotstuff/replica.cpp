@@ -31,7 +31,7 @@ void HotStuffReplica::step(Time now, const Input& input, Effects& out) {
         } else if (!started_) {
           // Inputs before start are ignored: the replica has no state yet.
         } else if constexpr (std::is_same_v<T, MessageInput>) {
-          if (in.msg) on_message(in.from, *in.msg);
+          if (in.msg) on_message(in.from, in.msg, false);
         } else if constexpr (std::is_same_v<T, TimerInput>) {
           on_timer(in.id);
         } else if constexpr (std::is_same_v<T, ClientRequestInput>) {
@@ -83,12 +83,12 @@ void HotStuffReplica::recover(const DurableStore& store) {
   pacemaker_.advance_to(std::max(resume, exec_view_.next()));
 }
 
-void HotStuffReplica::on_message(NodeId from, const knhk::Message& m) {
-  if (auto* r = std::get_if<Request>(&m.body)) {
-    on_client_request(std::make_shared<const Request>(*r));
+void HotStuffReplica::on_message(NodeId from, const MessagePtr& m, bool own) {
+  if (auto* r = std::get_if<Request>(&m->body)) {
+    on_client_request(std::shared_ptr<const Request>(m, r));  // shares the message
     return;
   }
-  const auto* hm = std::get_if<hotstuff::Message>(&m.body);
+  const auto* hm = std::get_if<hotstuff::Message>(&m->body);
   if (!hm) return;  // replies and other protocols' messages are not for us
   if (from.value >= cfg_.n) {
     reject("unknown_sender", View(0));
@@ -97,9 +97,9 @@ void HotStuffReplica::on_message(NodeId from, const knhk::Message& m) {
   std::visit(
       [&](const auto& body) {
         using T = std::decay_t<decltype(body)>;
-        if constexpr (std::is_same_v<T, Proposal>) on_proposal(from, body);
-        if constexpr (std::is_same_v<T, Vote>) on_vote(from, body);
-        if constexpr (std::is_same_v<T, NewView>) on_new_view(from, body);
+        if constexpr (std::is_same_v<T, Proposal>) on_proposal(from, m, own);
+        if constexpr (std::is_same_v<T, Vote>) on_vote(from, body, own);
+        if constexpr (std::is_same_v<T, NewView>) on_new_view(from, body, own);
         if constexpr (std::is_same_v<T, BlockRequest>) on_block_request(from, body);
         if constexpr (std::is_same_v<T, BlockResponse>) on_block_response(from, body);
       },
@@ -157,31 +157,27 @@ void HotStuffReplica::on_timer(TimerId id) {
 // itself) are handled after the current handler returns, never re-entrantly.
 void HotStuffReplica::drain_self_inbox() {
   for (std::size_t guard = 0; !self_inbox_.empty() && guard < 1024; ++guard) {
-    hotstuff::Message m = std::move(self_inbox_.front());
+    MessagePtr m = std::move(self_inbox_.front());
     self_inbox_.pop_front();
-    std::visit(
-        [&](const auto& body) {
-          using T = std::decay_t<decltype(body)>;
-          if constexpr (std::is_same_v<T, Proposal>) on_proposal(id_, body);
-          if constexpr (std::is_same_v<T, Vote>) on_vote(id_, body);
-          if constexpr (std::is_same_v<T, NewView>) on_new_view(id_, body);
-        },
-        m);
+    on_message(id_, m, true);
   }
   self_inbox_.clear();
 }
 
 void HotStuffReplica::send_to(NodeId to, hotstuff::Message m) {
+  MessagePtr msg = make_message(std::move(m));
   if (to == id_) {
-    self_inbox_.push_back(std::move(m));
+    self_inbox_.push_back(std::move(msg));
     return;
   }
-  out_->send(to, make_message(std::move(m)));
+  out_->send(to, std::move(msg));
 }
 
+// One shared message for the peers and for ourselves: a proposal's batch is not copied.
 void HotStuffReplica::broadcast(hotstuff::Message m) {
-  out_->broadcast(make_message(hotstuff::Message(m)));
-  self_inbox_.push_back(std::move(m));
+  MessagePtr msg = make_message(std::move(m));
+  out_->broadcast(msg);
+  self_inbox_.push_back(std::move(msg));
 }
 
 void HotStuffReplica::reject(const std::string& reason, View view, const std::string& detail) {
@@ -199,7 +195,7 @@ void HotStuffReplica::evidence(NodeId culprit, EvidenceEffect::Kind kind,
 // is proof of misbehaviour: an honest node only relays QCs it verified.
 bool HotStuffReplica::verify_qc_from(const QuorumCert& qc, NodeId culprit, View view) {
   if (qc_cache_.known(qc)) return true;
-  QcCheck c = check_qc(qc, cfg_, *verifier_);
+  QcCheck c = check_qc(qc, cfg_, *verifier_, last_vote_ ? &*last_vote_ : nullptr);
   if (c != QcCheck::ok) {
     reject(std::string(to_string(c)), view, "from " + std::to_string(culprit.value));
     evidence(culprit, EvidenceEffect::Kind::protocol_violation,

@@ -48,7 +48,9 @@ class HotStuffReplica final : public Replica {
   // ---- replica.cpp ----
   void on_start(const StartInput& in);
   void recover(const DurableStore& store);
-  void on_message(NodeId from, const knhk::Message& m);
+  // `own`: a message this replica sent itself (self inbox), so it needs no checks of
+  // its signature, hash or client authenticators: we just made them.
+  void on_message(NodeId from, const MessagePtr& m, bool own);
   void on_client_request(const std::shared_ptr<const Request>& r);
   void on_timer(TimerId id);
   void drain_self_inbox();
@@ -60,16 +62,18 @@ class HotStuffReplica final : public Replica {
   void persist_safety();
 
   // ---- proposal.cpp ----
-  void on_proposal(NodeId from, const Proposal& p);
-  bool validate_proposal(NodeId from, const Proposal& p);
+  // Proposals travel as the message that carried them (proposal_in(m)): the block tree,
+  // the parked list and relays share that one decoded copy instead of copying batches.
+  void on_proposal(NodeId from, const MessagePtr& m, bool own);
+  bool validate_proposal(NodeId from, const Proposal& p, bool own);
   bool batch_signatures_ok(const Block& b);
-  void accept_proposal(NodeId from, const Proposal& p);
-  bool ancestry_complete(NodeId from, const Proposal& p);
+  void accept_proposal(NodeId from, const MessagePtr& m);
+  bool ancestry_complete(NodeId from, const MessagePtr& m);
   void vote_if_safe(const Proposal& p, SafeNode verdict);
   void apply_update(const Block& b_star);
 
   // ---- leader.cpp ----
-  void on_vote(NodeId from, const Vote& v);
+  void on_vote(NodeId from, const Vote& v, bool own);
   void on_qc_formed(const QuorumCert& qc);
   void update_qc_high(const QuorumCert& qc, NodeId source);
   void try_propose();
@@ -82,7 +86,7 @@ class HotStuffReplica final : public Replica {
   // ---- pacemaker.cpp ----
   void enter_view(View v);
   void on_view_timeout();
-  void on_new_view(NodeId from, const NewView& m);
+  void on_new_view(NodeId from, const NewView& m, bool own);
   void announce_view(View v);
   void on_new_view_timer();
   void sync_view(NodeId from, View announced);
@@ -137,12 +141,13 @@ class HotStuffReplica final : public Replica {
   // The view of our last NEW-VIEW: re-sent to its leader until it proposes there.
   View announced_view_{0};
   bool new_view_timer_armed_ = false;
-  // The highest-view proposal accepted, relayed to a replica whose NEW-VIEW shows it
-  // is behind (it then fetches the ancestors and commits what we committed).
-  std::optional<Proposal> latest_proposal_;
+  // The highest-view proposal accepted (a message holding a Proposal), relayed to a
+  // replica whose NEW-VIEW shows it is behind (it then fetches the ancestors and commits
+  // what we committed).
+  MessagePtr latest_proposal_;
   // Retransmission on a lossy network: the leader re-broadcasts its proposal while no
   // QC for it is known; a replica that sees a proposal again re-sends its vote.
-  std::optional<Proposal> own_proposal_;
+  MessagePtr own_proposal_;
   std::optional<Vote> last_vote_;
 
   std::map<std::string, std::uint64_t> rejected_;
@@ -154,7 +159,12 @@ class HotStuffReplica final : public Replica {
   // Per-step context.
   Time now_{};
   Effects* out_ = nullptr;
-  std::deque<hotstuff::Message> self_inbox_;
+  std::deque<MessagePtr> self_inbox_;
 };
+
+// The proposal inside a message known to hold one.
+inline const Proposal& proposal_in(const MessagePtr& m) {
+  return std::get<Proposal>(std::get<hotstuff::Message>(m->body));
+}
 
 }  // namespace knhk::hotstuff
