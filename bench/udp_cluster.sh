@@ -9,7 +9,11 @@
 #                        [--rate R] [--no-fsync] [--profile]
 #
 # KNHK_BINARY selects the binary (default: build/release/cli/knhk, built if missing).
-# --profile records node 0 with `perf` during the run and prints the top symbols.
+# --profile records every node and the client with `perf` during the run and prints the
+# top symbols of each (HotStuff rotates its leader, so every node leads in turn).
+# After each protocol a "cpu" line gives each process's CPU time (user + system, from
+# /proc and the shell's `times`) during the client run, and the total in µs per op: a
+# cost that does not depend on how busy the machine is.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 duration=10s
@@ -39,6 +43,30 @@ if [ ! -x "$knhk" ]; then
   "$root/scripts/build" release knhk >/dev/null
 fi
 
+# utime + stime of a process in clock ticks (/proc/PID/stat fields 14 and 15).
+cpu_ticks() {
+  awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+# Prints per-process CPU seconds over the client run and the total in µs per completed
+# request (the client's includes its start-up: key derivation for every identity).
+cpu_line() {
+  local protocol="$1" completed="$2" times_file="$3" hz line total client
+  hz=$(getconf CLK_TCK)
+  # `times` prints the shell's own times, then its children's (the client): "1m2.5s 0m0.1s".
+  client=$(sed -n 2p "$times_file" | awk '{ for (i = 1; i <= 2; ++i) { split($i, a, "m");
+    sub("s", "", a[2]); t += a[1] * 60 + a[2] } printf "%.2f", t }')
+  line="" total=$client
+  for i in 0 1 2 3; do
+    local s
+    s=$(awk -v a="${after[$i]}" -v b="${before[$i]}" -v hz="$hz" 'BEGIN { printf "%.2f", (a - b) / hz }')
+    line="$line node$i $s"
+    total=$(awk -v t="$total" -v s="$s" 'BEGIN { printf "%.2f", t + s }')
+  done
+  awk -v p="$protocol" -v l="$line" -v c="$client" -v t="$total" -v n="$completed" \
+    'BEGIN { printf "cpu %s: CPU s over the run:%s client %s; total %.1f us per op\n",
+             p, l, c, (n > 0 ? t * 1e6 / n : 0) }'
+}
+
 work="$(mktemp -d /tmp/knhk-udp-bench.XXXXXX)"
 cleanup() {
   for d in "$work"/*/; do [ -d "$d" ] && "$knhk" cluster down --dir "$d" >/dev/null 2>&1 || true; done
@@ -56,27 +84,39 @@ for protocol in $protocols; do
     --clients "$concurrency" --client-auth "$client_auth" --out "$dir" >/dev/null
   "$knhk" cluster up --dir "$dir" --metrics-base-port $((port + 100)) $fsync_flag >/dev/null
   sleep 1
+  perf_pids=()
   if [ "$profile" = 1 ]; then
-    perf record -g -o "$dir/perf.data" -p "$(cat "$dir/node-0.pid")" >/dev/null 2>&1 &
-    perf_pid=$!
+    for i in 0 1 2 3; do
+      perf record -g -o "$dir/perf-node-$i.data" -p "$(cat "$dir/node-$i.pid")" >/dev/null 2>&1 &
+      perf_pids+=($!)
+    done
   fi
-  out="$("$knhk" client --cluster "$dir/cluster.yaml" --duration "$duration" \
-    --concurrency "$concurrency" --rate "$rate" --quiet)"
+  before=()
+  for i in 0 1 2 3; do before+=("$(cpu_ticks "$(cat "$dir/node-$i.pid")")"); done
+  client_cmd=("$knhk" client --cluster "$dir/cluster.yaml" --duration "$duration"
+    --concurrency "$concurrency" --rate "$rate" --quiet)
   if [ "$profile" = 1 ]; then
-    kill -INT "$perf_pid"; wait "$perf_pid" || true
+    client_cmd=(perf record -g -o "$dir/perf-client.data" -- "${client_cmd[@]}")
   fi
+  out="$({ "${client_cmd[@]}" 2>/dev/null; times >"$dir/client-times"; })"
+  after=()
+  for i in 0 1 2 3; do after+=("$(cpu_ticks "$(cat "$dir/node-$i.pid")")"); done
+  for p in "${perf_pids[@]}"; do kill -INT "$p"; wait "$p" || true; done
   "$knhk" cluster down --dir "$dir" >/dev/null
   ops=$(sed -n 's/.*: \([0-9]*\) ops\/s/\1/p' <<<"$out")
   p50=$(sed -n 's/.*p50 \([0-9.]*\).*/\1/p' <<<"$out")
   p99=$(sed -n 's/.*p99 \([0-9.]*\).*/\1/p' <<<"$out")
   p999=$(sed -n 's/.*p999 \([0-9.]*\).*/\1/p' <<<"$out")
   printf "%-9s %10s %9s %9s %9s\n" "$protocol" "$ops" "$p50" "$p99" "$p999"
+  cpu_line "$protocol" "$(sed -n 's/^completed \([0-9]*\) of.*/\1/p' <<<"$out")" "$dir/client-times"
   if [ "$profile" = 1 ]; then
-    echo "--- $protocol node 0 profile (self time) ---"
-    perf report -i "$dir/perf.data" --stdio --no-children --sort dso 2>/dev/null |
-      grep -E '^ +[0-9]' | head -8
-    perf report -i "$dir/perf.data" --stdio --no-children --sort symbol -g none 2>/dev/null |
-      grep -E '^ +[0-9]' | cut -c1-100 | head -15
+    for f in "$dir"/perf-node-{0,1,2,3}.data "$dir/perf-client.data"; do
+      echo "--- $protocol $(basename "$f" .data) profile (self time) ---"
+      perf report -i "$f" --stdio --no-children --sort dso 2>/dev/null |
+        grep -E '^ +[0-9]' | head -6 || true
+      perf report -i "$f" --stdio --no-children --sort symbol -g none 2>/dev/null |
+        grep -E '^ +[0-9]' | cut -c1-100 | head -15 || true
+    done
   fi
   port=$((port + 200))
 done
