@@ -80,8 +80,7 @@ Decoded<Message> decode_message(std::span<const std::uint8_t> data) {
 }
 
 std::size_t encoded_size(const Message& m) {
-  thread_local Writer w;
-  w.clear();
+  Writer w(Writer::Mode::count);
   encode(w, m);
   return w.size();
 }

@@ -3,6 +3,7 @@
 // non-canonical booleans and lengths above their limits.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -29,21 +30,29 @@ struct DecodeError : std::runtime_error {
 
 class Writer {
  public:
+  // A counting writer keeps no bytes, only their number: encoded sizes (the simulator
+  // measures every message it sends) and exact reservations cost no copy.
+  enum class Mode { store, count };
   Writer() = default;
-  void clear() { buf_.clear(); }
+  explicit Writer(Mode mode) : counting_(mode == Mode::count) {}
+  void clear() {
+    buf_.clear();
+    counted_ = 0;
+  }
+  void reserve(std::size_t n) {
+    if (!counting_) buf_.reserve(n);
+  }
   const Bytes& bytes() const { return buf_; }
   Bytes take() { return std::move(buf_); }
-  std::size_t size() const { return buf_.size(); }
+  std::size_t size() const { return counting_ ? counted_ : buf_.size(); }
 
-  void u8(std::uint8_t v) { buf_.push_back(v); }
+  void u8(std::uint8_t v) { append(&v, 1); }
   void u16(std::uint16_t v) { put_le(v, 2); }
   void u32(std::uint32_t v) { put_le(v, 4); }
   void u64(std::uint64_t v) { put_le(v, 8); }
   void i64(std::int64_t v) { put_le(static_cast<std::uint64_t>(v), 8); }
   void boolean(bool v) { u8(v ? 1 : 0); }
-  void raw(std::span<const std::uint8_t> data) {
-    buf_.insert(buf_.end(), data.begin(), data.end());
-  }
+  void raw(std::span<const std::uint8_t> data) { append(data.data(), data.size()); }
   void bytes(std::span<const std::uint8_t> data) {
     u32(static_cast<std::uint32_t>(data.size()));
     raw(data);
@@ -55,9 +64,25 @@ class Writer {
 
  private:
   void put_le(std::uint64_t v, int width) {
-    for (int i = 0; i < width; ++i) buf_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    std::uint8_t le[8];
+    for (int i = 0; i < width; ++i) le[i] = static_cast<std::uint8_t>(v >> (8 * i));
+    append(le, static_cast<std::size_t>(width));
+  }
+  // One size check and one copy per field (a byte-wise push_back was a visible cost of
+  // encoding snapshots and messages).
+  void append(const std::uint8_t* p, std::size_t n) {
+    if (counting_) {
+      counted_ += n;
+      return;
+    }
+    const std::size_t old = buf_.size();
+    if (buf_.capacity() - old < n) buf_.reserve(std::max(old * 2, old + n));
+    buf_.resize(old + n);
+    if (n != 0) std::memcpy(buf_.data() + old, p, n);
   }
   Bytes buf_;
+  bool counting_ = false;
+  std::size_t counted_ = 0;
 };
 
 class Reader {

@@ -315,6 +315,12 @@ void encode_prepared(Writer& w, const PrePrepare& pp, const std::vector<Prepare>
 PreparedCertificate decode_prepared_certificate(Reader& r) {
   return decode_prepared_impl(r);
 }
+void encode(Writer& w, const std::vector<Prepare>& prepares) {
+  encode_list(w, prepares);
+}
+std::vector<Prepare> decode_prepares(Reader& r) {
+  return decode_list<Prepare>(r, kMinPrepareBytes, kMaxReplicas, decode_prepare);
+}
 void encode(Writer& w, const CheckpointTransfer& c) {
   encode_checkpoint_transfer(w, c);
 }

@@ -175,6 +175,9 @@ void encode(Writer& w, const PreparedCertificate& c);
 // The same bytes as encode(PreparedCertificate{pp, prepares}), without building one.
 void encode_prepared(Writer& w, const PrePrepare& pp, const std::vector<Prepare>& prepares);
 PreparedCertificate decode_prepared_certificate(Reader& r);
+// The prepares of a certificate alone (a durable slot stores them beside its pre-prepare).
+void encode(Writer& w, const std::vector<Prepare>& prepares);
+std::vector<Prepare> decode_prepares(Reader& r);
 void encode(Writer& w, const CheckpointTransfer& c);
 CheckpointTransfer decode_checkpoint_transfer(Reader& r);
 void encode(Writer& w, const NewView& m);

@@ -31,12 +31,26 @@ void PbftReplica::persist_view() {
   out_->persist(kViewKey, w.take());
 }
 
+// A slot's record: its pre-prepare, then what follows it (SlotCertificate): nothing, the
+// prepares of a certificate for that same pre-prepare (the usual case: the batch is
+// stored once, not twice), or a certificate for another view's pre-prepare in full.
+namespace {
+enum class SlotCertificate : std::uint8_t { none = 0, same_pre_prepare = 1, other = 2 };
+}
+
 void PbftReplica::persist_slot(Seq n, const Slot& slot) {
   if (!slot.pre_prepare) return;
   Writer w;
   encode(w, *slot.pre_prepare);
-  w.boolean(slot.prepared.has_value());
-  if (slot.prepared) encode_prepared(w, *slot.prepared->pre_prepare, slot.prepared->prepares);
+  if (!slot.prepared) {
+    w.u8(static_cast<std::uint8_t>(SlotCertificate::none));
+  } else if (slot.prepared->pre_prepare == slot.pre_prepare) {
+    w.u8(static_cast<std::uint8_t>(SlotCertificate::same_pre_prepare));
+    encode(w, slot.prepared->prepares);
+  } else {
+    w.u8(static_cast<std::uint8_t>(SlotCertificate::other));
+    encode_prepared(w, *slot.prepared->pre_prepare, slot.prepared->prepares);
+  }
   out_->persist(slot_key(n), w.take());
 }
 
@@ -111,24 +125,34 @@ void PbftReplica::recover_log(const DurableStore& store) {
   for (auto it = store.lower_bound(kLogPrefix);
        it != store.end() && it->first.rfind(kLogPrefix, 0) == 0; ++it) {
     Reader r(it->second);
-    PrePrepare pp = decode_pre_prepare(r);
-    std::optional<PreparedCertificate> prepared;
-    if (r.boolean()) prepared = decode_prepared_certificate(r);
-    if (pp.seq <= low_) continue;
-    Slot& slot = log_[pp.seq];
-    if (prepared)
-      slot.prepared = PreparedProof{std::make_shared<const PrePrepare>(prepared->pre_prepare),
-                                    std::move(prepared->prepares)};
-    else
-      slot.prepared.reset();
-    slot.executed = pp.seq <= last_executed_;
-    next_seq_ = std::max(next_seq_, pp.seq.next());
-    if (pp.view != view_) continue;
-    slot.set_pre_prepare(std::make_shared<const PrePrepare>(std::move(pp)));
+    auto pp = std::make_shared<const PrePrepare>(decode_pre_prepare(r));
+    std::optional<PreparedProof> prepared;
+    switch (static_cast<SlotCertificate>(r.u8())) {
+      case SlotCertificate::none:
+        break;
+      case SlotCertificate::same_pre_prepare:
+        prepared = PreparedProof{pp, decode_prepares(r)};
+        break;
+      case SlotCertificate::other: {
+        auto c = decode_prepared_certificate(r);
+        prepared = PreparedProof{std::make_shared<const PrePrepare>(std::move(c.pre_prepare)),
+                                 std::move(c.prepares)};
+        break;
+      }
+      default:
+        throw DecodeError("bad slot certificate kind");
+    }
+    if (pp->seq <= low_) continue;
+    Slot& slot = log_[pp->seq];
+    slot.prepared = std::move(prepared);
+    slot.executed = pp->seq <= last_executed_;
+    next_seq_ = std::max(next_seq_, pp->seq.next());
+    if (pp->view != view_) continue;
+    slot.set_pre_prepare(pp);
     slot.committed = slot.executed;
     if (!is_primary()) {
       // We sent this PREPARE before the crash; re-create it (same content, same signer).
-      Prepare own{pp.view, pp.seq, pp.digest, id_, {}};
+      Prepare own{pp->view, pp->seq, pp->digest, id_, {}};
       sign(own, *signer_);
       slot.prepares[id_] = own;
       slot.prepare_sent = true;

@@ -29,10 +29,12 @@ const std::pair<RequestId, Bytes>* ClientEntry::find(RequestId id) const {
   return it != recent.end() && it->first == id ? &*it : nullptr;
 }
 
-void ClientEntry::insert(RequestId id, Bytes result) {
+std::size_t ClientEntry::insert(RequestId id, Bytes result) {
   auto it = std::lower_bound(recent.begin(), recent.end(), id,
                              [](const auto& entry, RequestId x) { return entry.first < x; });
+  const auto at = it - recent.begin();
   recent.emplace(it, id, std::move(result));
+  return static_cast<std::size_t>(at);
 }
 
 StateMachine::StateMachine(std::unique_ptr<Application> app, std::uint64_t snapshot_interval)
@@ -51,7 +53,10 @@ void StateMachine::rebuild_client_digests() {
   table_digest_ = Digest{};
   for (const auto& [c, e] : clients_) {
     ClientDigests d;
-    d.reply_cache = reply_cache_digest(c, e);
+    for (const auto& [id, result] : e.recent) {
+      d.replies.push_back(reply_digest(c, id, result));
+      d.reply_cache = digest_add(d.reply_cache, d.replies.back());
+    }
     d.client = client_digest(c, e, d.reply_cache);
     client_digests_.emplace_hint(client_digests_.end(), c, d);
     table_digest_ = digest_add(table_digest_, d.client);
@@ -92,15 +97,17 @@ Bytes StateMachine::apply_request(const Request& r, bool& duplicate) {
   }
   duplicate = false;
   Bytes result = app_->apply(r.operation);
-  ClientEntry& e = clients_[r.client];
-  Digest& reply_cache = client_digests_[r.client].reply_cache;
-  e.insert(r.id, result);
-  reply_cache = digest_add(reply_cache, reply_digest(r.client, r.id, result));
+  ClientEntry& e = it != clients_.end() ? it->second : clients_[r.client];
+  ClientDigests& d = client_digests_[r.client];
+  const Digest reply = reply_digest(r.client, r.id, result);
+  const std::size_t at = e.insert(r.id, result);
+  d.replies.insert(d.replies.begin() + static_cast<std::ptrdiff_t>(at), reply);
+  d.reply_cache = digest_add(d.reply_cache, reply);
   if (e.recent.size() > kReplyCacheWindow) {
-    auto oldest = e.recent.begin();
-    e.floor = std::max(e.floor, oldest->first.next());
-    reply_cache = digest_sub(reply_cache, reply_digest(r.client, oldest->first, oldest->second));
-    e.recent.erase(oldest);
+    e.floor = std::max(e.floor, e.recent.front().first.next());
+    d.reply_cache = digest_sub(d.reply_cache, d.replies.front());
+    e.recent.erase(e.recent.begin());
+    d.replies.erase(d.replies.begin());
   }
   if (r.id >= e.last_request) {
     e.last_request = r.id;
@@ -131,13 +138,20 @@ std::vector<ExecutedRequest> StateMachine::apply_batch(const Batch& batch) {
 ExecutionResult StateMachine::execute(std::shared_ptr<const Batch> batch, View view,
                                       std::uint64_t slot, Effects& out) {
   if (!batch) batch = std::make_shared<const Batch>();  // a null request: an empty batch
+  const Digest digest = batch_digest(*batch);
+  return execute(std::move(batch), digest, view, slot, out);
+}
+
+ExecutionResult StateMachine::execute(std::shared_ptr<const Batch> batch, const Digest& digest,
+                                      View view, std::uint64_t slot, Effects& out) {
+  if (!batch) batch = std::make_shared<const Batch>();  // a null request: an empty batch
   // Write-ahead: the batch is durable before anything that depends on its execution.
   out.persist(log_key(position_.next()), encode_log_entry(LogEntry{view, slot, *batch}));
   ExecutionResult result;
   result.requests = apply_batch(*batch);
   result.position = position_;
   result.state_hash = state_hash_;
-  CommitEffect commit{position_, view, slot, batch_digest(*batch), batch, state_hash_, {}};
+  CommitEffect commit{position_, view, slot, digest, batch, state_hash_, {}};
   for (std::size_t i = 0; i < result.requests.size(); ++i)
     if (result.requests[i].duplicate) commit.skipped.push_back(static_cast<std::uint32_t>(i));
   out.list.emplace_back(std::move(commit));

@@ -47,8 +47,9 @@ struct ClientEntry {
   std::pair<RequestId, Bytes>* find(RequestId id) {
     return const_cast<std::pair<RequestId, Bytes>*>(std::as_const(*this).find(id));
   }
-  // Records the result of a newly executed id (not already in `recent`).
-  void insert(RequestId id, Bytes result);
+  // Records the result of a newly executed id (not already in `recent`); returns its
+  // index in `recent`.
+  std::size_t insert(RequestId id, Bytes result);
   bool operator==(const ClientEntry&) const = default;
 };
 
@@ -135,6 +136,10 @@ class StateMachine {
   // and takes a snapshot when due.
   ExecutionResult execute(std::shared_ptr<const Batch> batch, View view, std::uint64_t slot,
                           Effects& out);
+  // The same, for a caller that already holds batch_digest(*batch) (PBFT verified it on
+  // the pre-prepare): hashing the batch again was a visible cost per replica per slot.
+  ExecutionResult execute(std::shared_ptr<const Batch> batch, const Digest& digest, View view,
+                          std::uint64_t slot, Effects& out);
 
   Seq last_position() const { return position_; }
   Digest state_hash() const;
@@ -176,6 +181,9 @@ class StateMachine {
   struct ClientDigests {
     Digest reply_cache;  // reply_cache_digest of the entry
     Digest client;       // client_digest of the entry; zero until first counted
+    // reply_digest of each entry of ClientEntry::recent, index for index: an evicted
+    // reply is subtracted without hashing it a second time.
+    std::vector<Digest> replies;
   };
   std::map<ClientId, ClientDigests> client_digests_;
   Digest table_digest_;
