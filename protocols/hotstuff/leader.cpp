@@ -1,8 +1,8 @@
 // The leader's side: collecting votes into a QC (Alg. 4 onReceiveVote), keeping
 // qc_high (updateQCHigh), and proposing a new leaf on top of it (onPropose), one
-// block per view. Batching: full batches go at once, partial ones after
-// batch_timeout, empty blocks only while an uncommitted block still needs the
-// three-chain to close; an idle leader proposes nothing.
+// block per view. Batching: full batches go at once, partial ones once their oldest
+// request has waited batch_timeout, empty blocks only while an uncommitted block still
+// needs the three-chain to close; an idle leader proposes nothing.
 #include <set>
 
 #include "protocols/hotstuff/replica.hpp"
@@ -98,17 +98,27 @@ std::optional<Batch> HotStuffReplica::choose_batch(View v, const Digest& parent)
     for (const auto& r : e->block->batch) in_flight.insert(key_of(r));
     cur = e->block->parent;
   }
-  Batch reqs = pool_.select(cfg_.batch_size, [&](const RequestKey& k) {
-    return in_flight.count(k) != 0 || sm_.already_executed(k.first, k.second);
-  });
+  Time oldest = now_;
+  Batch reqs = pool_.select(
+      cfg_.batch_size,
+      [&](const RequestKey& k) {
+        return in_flight.count(k) != 0 || sm_.already_executed(k.first, k.second);
+      },
+      &oldest);
   const bool forced = forced_view_ && *forced_view_ == v;
   const bool full = reqs.size() >= cfg_.batch_size;
-  if (!reqs.empty() && (full || forced || batch_deadline_passed_ || cfg_.batch_timeout.ns <= 0))
-    return reqs;
+  // batch_timeout bounds how long a request waits for its batch to fill, counted from
+  // its arrival: under load, the oldest request has usually waited that long already,
+  // while the previous block was being certified, and the partial batch goes at once
+  // (waiting again once the QC is there cost up to batch_timeout per block).
+  const Duration waited = now_ - oldest;
+  const bool timed_out =
+      batch_deadline_passed_ || cfg_.batch_timeout.ns <= 0 || waited.ns >= cfg_.batch_timeout.ns;
+  if (!reqs.empty() && (full || forced || timed_out)) return reqs;
   if (!reqs.empty()) {
     rescan_at_pool_size_ = pool_.size() + (cfg_.batch_size - reqs.size());
     if (!batch_timer_armed_) {
-      out_->set_timer(kBatchTimer, cfg_.batch_timeout);
+      out_->set_timer(kBatchTimer, cfg_.batch_timeout - waited);
       batch_timer_armed_ = true;
     }
     return std::nullopt;

@@ -121,7 +121,7 @@ void HotStuffReplica::on_client_request(const std::shared_ptr<const Request>& r)
     }
     return;
   }
-  if (pool_.add(r) == RequestPool::Added::full) {
+  if (pool_.add(r, now_) == RequestPool::Added::full) {
     reject("request_pool_full", pacemaker_.current_view());
     return;
   }

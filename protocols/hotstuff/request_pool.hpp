@@ -23,19 +23,22 @@ class RequestPool {
   explicit RequestPool(std::size_t capacity) : capacity_(capacity) {}
 
   enum class Added { added, duplicate, full };
-  Added add(std::shared_ptr<const Request> r);
+  // `arrived`: when the request reached this replica (batch_timeout counts from it).
+  Added add(std::shared_ptr<const Request> r, Time arrived);
   void remove(const RequestKey& k);
   // Is exactly this signed request (same signature) waiting here?
   bool holds(const Request& r) const;
-  // Up to `max` oldest requests for which `skip` is false.
-  std::vector<Request> select(std::size_t max,
-                              const std::function<bool(const RequestKey&)>& skip) const;
+  // Up to `max` oldest requests for which `skip` is false; `oldest`, if given, is set
+  // to the arrival time of the first one selected.
+  std::vector<Request> select(std::size_t max, const std::function<bool(const RequestKey&)>& skip,
+                              Time* oldest = nullptr) const;
   bool empty() const { return by_key_.empty(); }
   std::size_t size() const { return by_key_.size(); }
 
  private:
   struct Slot {
-    std::uint64_t arrival;
+    std::uint64_t arrival;  // order of arrival
+    Time arrived;
     std::shared_ptr<const Request> request;
   };
   std::size_t capacity_;

@@ -557,6 +557,43 @@ TEST_CASE("batching: partial batch after batch_timeout, empty blocks only to clo
   CHECK_FALSE(host.timer_armed(kViewTimer));
 }
 
+TEST_CASE("batching: batch_timeout counts from the oldest request's arrival") {
+  ChainBuilder c(4);
+  ReplicaSetup s{c.params(), NodeId(0), c.signer(NodeId(0)), c.verifier()};
+  s.params.batch_size = 4;
+  s.params.batch_timeout = Duration::millis_(2);
+  RecordingHost host(make_replica(s));  // node 0 leads views 1..3
+  host.start();
+  host.client_request(c.request(1));
+  auto p1 = sent<Proposal>(host.fire(kBatchTimer));
+  REQUIRE(p1.size() == 1);
+  auto qc_for_b1 = [&]() -> const std::vector<Effect>& {
+    host.deliver(NodeId(1), hotstuff::Message(c.vote(p1[0].block, NodeId(1))));
+    return host.deliver(NodeId(2), hotstuff::Message(c.vote(p1[0].block, NodeId(2))));
+  };
+  SECTION("a request that waited batch_timeout while b1 was certified goes at once") {
+    host.client_request(c.request(2));  // arrives while b1 awaits its QC
+    host.advance(Duration::millis_(2));
+    auto& fx = qc_for_b1();
+    auto p2 = sent<Proposal>(fx);
+    REQUIRE(p2.size() == 1);  // a partial batch (1 of 4), without a second wait
+    CHECK(p2[0].block.batch.size() == 1);
+    CHECK(effects_of<SetTimerEffect>(fx).size() == 2);  // view and retransmit timers only
+    for (const auto& t : effects_of<SetTimerEffect>(fx)) CHECK(t.id != kBatchTimer);
+  }
+  SECTION("a younger one waits only for the rest of its batch_timeout") {
+    host.client_request(c.request(2));
+    host.advance(Duration::micros(500));
+    auto& fx = qc_for_b1();
+    CHECK(sent<Proposal>(fx).empty());
+    auto timers = effects_of<SetTimerEffect>(fx);
+    auto batch = std::find_if(timers.begin(), timers.end(),
+                              [](const SetTimerEffect& t) { return t.id == kBatchTimer; });
+    REQUIRE(batch != timers.end());
+    CHECK(batch->after == Duration::micros(1500));
+  }
+}
+
 TEST_CASE("view sync: f+1 replicas announcing higher views pull a replica forward") {
   ChainBuilder c(4);  // f = 1: two announcements above our view are enough
   RecordingHost host(c.replica(NodeId(0)));
