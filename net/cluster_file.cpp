@@ -117,10 +117,8 @@ std::shared_ptr<const Signer> ClusterFile::signer(Principal self,
                                                   const Ed25519KeyPair& keys) const {
   std::shared_ptr<const Signer> base = make_ed25519_signer(self, keys);
   if (!client_macs) return base;
+  // Derives every key it will need now (replicas with clients, clients with replicas).
   auto session = std::make_shared<Ed25519SessionKeys>(self, keys, directory());
-  // Replicas share MAC keys with clients and clients with replicas, nobody else.
-  session->derive(self.kind == Principal::Kind::replica ? Principal::Kind::client
-                                                        : Principal::Kind::replica);
   return with_session_keys(std::move(base), std::move(session));
 }
 

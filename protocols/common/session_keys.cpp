@@ -101,38 +101,26 @@ std::optional<std::array<std::uint8_t, 32>> derive_session_key(
   return derive_pair_key(own, peer_public, "knhk-session-v1");
 }
 
-Ed25519SessionKeys::Ed25519SessionKeys(Principal self, const Ed25519KeyPair& own,
-                                       std::map<Principal, std::array<std::uint8_t, 32>> directory)
-    : self_(self), own_(own), directory_(std::move(directory)) {
+Ed25519SessionKeys::Ed25519SessionKeys(
+    Principal self, const Ed25519KeyPair& own,
+    const std::map<Principal, std::array<std::uint8_t, 32>>& directory)
+    : self_(self) {
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  for (const auto& [peer, public_key] : directory) {
+    if (peer.kind == self.kind) continue;  // sessions are between a client and a replica
+    if (auto key = derive_session_key(own, public_key)) keys_.emplace(peer, *key);
+  }
 }
 
 Ed25519SessionKeys::~Ed25519SessionKeys() {
-  sodium_memzero(own_.secret_key.data(), own_.secret_key.size());
-  for (auto& [p, key] : cache_)
-    if (key) sodium_memzero(key->data(), key->size());
-}
-
-const Ed25519SessionKeys::Key* Ed25519SessionKeys::key_for(Principal peer) const {
-  std::lock_guard lock(mutex_);
-  auto cached = cache_.find(peer);
-  if (cached == cache_.end()) {
-    auto entry = directory_.find(peer);
-    if (entry == directory_.end() || peer == self_) return nullptr;
-    cached = cache_.emplace(peer, derive_session_key(own_, entry->second)).first;
-  }
-  return cached->second ? &*cached->second : nullptr;  // map nodes never move
-}
-
-void Ed25519SessionKeys::derive(Principal::Kind kind) const {
-  for (const auto& [peer, public_key] : directory_)
-    if (peer.kind == kind) key_for(peer);
+  for (auto& [p, key] : keys_) sodium_memzero(key.data(), key.size());
 }
 
 std::optional<Mac> Ed25519SessionKeys::mac(Principal peer,
                                            std::span<const std::uint8_t> message) const {
-  const Key* key = key_for(peer);
-  if (!key) return std::nullopt;
+  auto it = keys_.find(peer);
+  if (it == keys_.end()) return std::nullopt;
+  const Key* key = &it->second;
   // Keyed BLAKE2b with a 16-byte output (RFC 7693 §2: the keyed mode is a MAC): a third
   // of HMAC-SHA512's cost on a short request body.
   static_assert(crypto_generichash_BYTES_MIN <= kMacBytes);

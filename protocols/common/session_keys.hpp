@@ -21,7 +21,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -49,29 +48,30 @@ class SessionKeys {
 // Sim scheme: the pair key is a mix of the seed and both principals.
 std::shared_ptr<const SessionKeys> make_sim_session_keys(std::uint64_t seed, Principal self);
 
-// Ed25519 scheme: pair keys derived on first use (one X25519 scalar multiplication, then
-// cached) for the principals listed in `directory` only.
+// Ed25519 scheme: the constructor derives (one X25519 scalar multiplication each) the
+// key shared with every principal in `directory` of the other kind — a client's with
+// each replica, a replica's with each client: the only pairs that exchange requests and
+// replies. Nothing is derived later, so the object is immutable after construction (no
+// lock, no cache filled on first use) and a first request never waits ~100 µs for its
+// key. The cost is what lazy derivation paid anyway once every pair had talked:
+// replicas × clients multiplications per side.
 class Ed25519SessionKeys : public SessionKeys {
  public:
   Ed25519SessionKeys(Principal self, const Ed25519KeyPair& own,
-                     std::map<Principal, std::array<std::uint8_t, 32>> directory);
+                     const std::map<Principal, std::array<std::uint8_t, 32>>& directory);
   ~Ed25519SessionKeys() override;
+  Ed25519SessionKeys(const Ed25519SessionKeys&) = delete;
+  Ed25519SessionKeys& operator=(const Ed25519SessionKeys&) = delete;
   Principal self() const override { return self_; }
+  // nullopt for a peer of our own kind, one not in the directory, or one whose public
+  // key is not a valid curve point.
   std::optional<Mac> mac(Principal peer, std::span<const std::uint8_t> message) const override;
-  // Derives the keys shared with every listed principal of `kind` now, ahead of its
-  // first message (a real node warms up before serving; the sim derives lazily).
-  void derive(Principal::Kind kind) const;
 
  private:
   using Key = std::array<std::uint8_t, 32>;
-  const Key* key_for(Principal peer) const;
 
   Principal self_;
-  Ed25519KeyPair own_;
-  std::map<Principal, std::array<std::uint8_t, 32>> directory_;
-  // Derived keys (bounded by the directory); a signer may be shared across threads.
-  mutable std::mutex mutex_;
-  mutable std::map<Principal, std::optional<Key>> cache_;
+  std::map<Principal, Key> keys_;  // valid peers of the other kind only
 };
 
 // A key two principals share for one use: X25519 of one's secret and the other's public
