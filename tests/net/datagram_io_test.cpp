@@ -14,19 +14,18 @@
 
 using namespace knhk;
 using namespace knhk::net;
+using knhk::net::test::kNode0;
+using knhk::net::test::kNode1;
 using knhk::net::test::make_cluster;
 using knhk::net::test::make_wire;
 using knhk::net::test::request_message;
+using knhk::net::test::seal;
 using udp = boost::asio::ip::udp;
 
 namespace {
 
-const Principal kNode0 = Principal::replica(NodeId(0));
-const Principal kNode1 = Principal::replica(NodeId(1));
-
 Bytes seal_one(Wire& w, Principal to, const Message& m) {
-  std::vector<Bytes> out;
-  REQUIRE(w.seal(to, encode(m), out));
+  std::vector<Bytes> out = seal(w, to, m);
   REQUIRE(out.size() == 1);
   return out[0];
 }

@@ -2,6 +2,8 @@
 // loopback ports, and a tiny replica that exercises every effect the UDP host executes.
 #pragma once
 
+#include <catch2/catch.hpp>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <chrono>
@@ -82,6 +84,17 @@ inline ClusterFile make_cluster(std::uint32_t nodes, std::uint32_t clients) {
 
 inline Wire make_wire(const ClusterFile& c, Principal self, WireConfig config = {}) {
   return Wire(LinkKeys(self, key_for(self), c.directory()), config);
+}
+
+inline const Principal kNode0 = Principal::replica(NodeId(0));
+inline const Principal kNode1 = Principal::replica(NodeId(1));
+inline const Principal kClient0 = Principal::client(ClientId(0));
+
+// The datagrams of `m` sealed by `w` for `to` (the test fails if the wire refuses).
+inline std::vector<Bytes> seal(Wire& w, Principal to, const Message& m) {
+  std::vector<Bytes> out;
+  REQUIRE(w.seal(to, encode(m), out));
+  return out;
 }
 
 inline Message request_message(std::uint32_t client, std::uint64_t id, std::size_t op_bytes) {

@@ -14,22 +14,13 @@
 
 using namespace knhk;
 using namespace knhk::net;
+using knhk::net::test::kNode0;
+using knhk::net::test::kNode1;
 using knhk::net::test::make_cluster;
 using knhk::net::test::make_wire;
 using knhk::net::test::request_message;
+using knhk::net::test::seal;
 
-namespace {
-
-const Principal kNode0 = Principal::replica(NodeId(0));
-const Principal kNode1 = Principal::replica(NodeId(1));
-
-std::vector<Bytes> seal(Wire& w, Principal to, const Message& m) {
-  std::vector<Bytes> out;
-  REQUIRE(w.seal(to, encode(m), out));
-  return out;
-}
-
-}  // namespace
 
 TEST_CASE("replay: a captured datagram sent again is dropped and counted", "[net][replay]") {
   auto cluster = make_cluster(4, 1);

@@ -10,14 +10,13 @@
 
 using namespace knhk;
 using namespace knhk::net;
+using knhk::net::test::kNode0;
+using knhk::net::test::kNode1;
 using knhk::net::test::make_cluster;
 using knhk::net::test::make_wire;
 using knhk::net::test::request_message;
 
 namespace {
-
-const Principal kNode0 = Principal::replica(NodeId(0));
-const Principal kNode1 = Principal::replica(NodeId(1));
 
 const ClusterFile& cluster() {
   static const ClusterFile c = make_cluster(4, 2);

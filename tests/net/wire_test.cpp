@@ -6,23 +6,14 @@
 
 using namespace knhk;
 using namespace knhk::net;
+using knhk::net::test::kClient0;
+using knhk::net::test::kNode0;
+using knhk::net::test::kNode1;
 using knhk::net::test::make_cluster;
 using knhk::net::test::make_wire;
 using knhk::net::test::request_message;
+using knhk::net::test::seal;
 
-namespace {
-
-const Principal kNode0 = Principal::replica(NodeId(0));
-const Principal kNode1 = Principal::replica(NodeId(1));
-const Principal kClient0 = Principal::client(ClientId(0));
-
-std::vector<Bytes> seal(Wire& w, Principal to, const Message& m) {
-  std::vector<Bytes> out;
-  REQUIRE(w.seal(to, encode(m), out));
-  return out;
-}
-
-}  // namespace
 
 TEST_CASE("a sealed message opens at its receiver as the same message", "[net][wire]") {
   auto cluster = make_cluster(4, 2);
