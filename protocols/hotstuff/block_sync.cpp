@@ -132,7 +132,8 @@ void HotStuffReplica::on_block_response(NodeId from, const BlockResponse& m) {
   // Oldest first, so every inserted block's parent is already present.
   for (auto it = m.blocks.rbegin(); it != m.blocks.rend(); ++it) {
     if (it->view <= exec_view_) continue;
-    tree_.insert(std::make_shared<const Block>(*it), block_hash(*it));
+    const Digest batch = batch_digest(it->batch);
+    tree_.insert(std::make_shared<const Block>(*it), block_hash(*it, batch), batch);
   }
   out_->trace("block_sync", pacemaker_.current_view(), m.blocks.size(),
               m.requested.short_hex() + " from " + std::to_string(from.value));
@@ -181,7 +182,8 @@ void HotStuffReplica::retry_parked() {
   retrying_parked_ = true;
   do {
     parked_dirty_ = false;
-    for (auto& [from, p] : sync_.take_parked()) accept_proposal(from, p);
+    for (auto& [from, p] : sync_.take_parked())
+      accept_proposal(from, p, batch_digest(proposal_in(p).block.batch));
   } while (parked_dirty_);
   retrying_parked_ = false;
 }

@@ -7,14 +7,16 @@ namespace knhk::hotstuff {
 
 BlockTree::BlockTree() {
   auto g = std::make_shared<const Block>(genesis_block());
-  blocks_[genesis_hash()] = BlockEntry{g, genesis_hash(), true};
+  blocks_[genesis_hash()] = BlockEntry{g, genesis_hash(), true, false, batch_digest(g->batch)};
   committed_order_.push_back(genesis_hash());
   root_ = genesis_hash();
 }
 
-const BlockEntry& BlockTree::insert(std::shared_ptr<const Block> block, const Digest& hash) {
+const BlockEntry& BlockTree::insert(std::shared_ptr<const Block> block, const Digest& hash,
+                                    const Digest& batch_digest) {
   const View view = block->view;
-  auto [it, inserted] = blocks_.try_emplace(hash, BlockEntry{std::move(block), hash, false});
+  auto [it, inserted] =
+      blocks_.try_emplace(hash, BlockEntry{std::move(block), hash, false, false, batch_digest});
   if (inserted) uncommitted_by_view_.emplace(view, hash);
   return it->second;
 }
@@ -88,7 +90,7 @@ void BlockTree::mark_committed(const Digest& hash, std::uint64_t retain) {
 void BlockTree::install_root(const Block& header, const Digest& hash) {
   auto stub = std::make_shared<Block>(header);
   stub->batch.clear();
-  blocks_[hash] = BlockEntry{std::move(stub), hash, true, true};
+  blocks_[hash] = BlockEntry{std::move(stub), hash, true, true, batch_digest(Batch{})};
   committed_order_.push_back(hash);
   root_ = hash;
 }

@@ -25,7 +25,8 @@ void HotStuffReplica::execute_block(const BlockEntry& e) {
   if (!block->batch.empty()) {
     // Empty blocks only drive the three-chain; they take no log position.
     std::shared_ptr<const Batch> batch(block, &block->batch);
-    smr::ExecutionResult result = sm_.execute(batch, block->view, block->height.value, *out_);
+    smr::ExecutionResult result =
+        sm_.execute(batch, e.batch_digest, block->view, block->height.value, *out_);
     reply_to_clients(*block, result);
   }
   for (const auto& r : block->batch) pool_.remove(key_of(r));

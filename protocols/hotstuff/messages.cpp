@@ -255,6 +255,10 @@ std::string_view type_name(const Message& m) {
 }
 
 Digest block_hash(const Block& b) {
+  return block_hash(b, batch_digest(b.batch));
+}
+
+Digest block_hash(const Block& b, const Digest& batch) {
   // The batch enters through its digest so hashing cost does not double for big blocks.
   Writer w;
   w.u8(kBlockTag);
@@ -263,7 +267,7 @@ Digest block_hash(const Block& b) {
   put(w, b.height);
   put(w, b.proposer);
   encode(w, b.justify);
-  w.digest(batch_digest(b.batch));
+  w.digest(batch);
   return blake2b(w.bytes());
 }
 

@@ -113,6 +113,8 @@ std::string_view type_name(const Message& m);
 // ---- hashes and signing bodies ----
 // BLAKE2b over the canonical encoding of the block (batch included via its digest).
 Digest block_hash(const Block& b);
+// The same, for a caller that already holds batch_digest(b.batch).
+Digest block_hash(const Block& b, const Digest& batch_digest);
 // The bytes a vote (and so each QC entry) signs: (view, block hash), domain-tagged.
 Bytes vote_body(View view, const Digest& block);
 

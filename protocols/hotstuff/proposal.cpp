@@ -5,15 +5,17 @@
 namespace knhk::hotstuff {
 
 void HotStuffReplica::on_proposal(NodeId from, const MessagePtr& m, bool own) {
-  if (!validate_proposal(from, proposal_in(m), own)) return;
-  accept_proposal(from, m);
+  const Digest batch = batch_digest(proposal_in(m).block.batch);
+  if (!validate_proposal(from, proposal_in(m), batch, own)) return;
+  accept_proposal(from, m, batch);
 }
 
 // Filters, in order: who sent it, its signature, its hash, whether the sender leads
 // the view, the block's shape, equivocation, the justify QC, the client signatures.
 // Our own proposal (`own`) skips the signature, hash and client checks: propose() just
 // computed them from requests checked on arrival.
-bool HotStuffReplica::validate_proposal(NodeId from, const Proposal& p, bool own) {
+bool HotStuffReplica::validate_proposal(NodeId from, const Proposal& p, const Digest& batch,
+                                        bool own) {
   const View v = p.block.view;
   using Kind = EvidenceEffect::Kind;
   // Proposals may be relayed (catch-up of a lagging replica): authenticity comes from
@@ -25,7 +27,7 @@ bool HotStuffReplica::validate_proposal(NodeId from, const Proposal& p, bool own
     return false;
   }
   from = p.sender;
-  if (!own && block_hash(p.block) != p.block_hash) {
+  if (!own && block_hash(p.block, batch) != p.block_hash) {
     reject("block_hash_mismatch", v);
     evidence(from, Kind::protocol_violation, "signed proposal with a wrong block hash");
     return false;
@@ -75,7 +77,7 @@ bool HotStuffReplica::batch_signatures_ok(const Block& b) {
   return true;
 }
 
-void HotStuffReplica::accept_proposal(NodeId from, const MessagePtr& m) {
+void HotStuffReplica::accept_proposal(NodeId from, const MessagePtr& m, const Digest& batch) {
   const Proposal& p = proposal_in(m);
   const Block& b_new = p.block;
   if (b_new.view <= exec_view_ || tree_.contains(p.block_hash)) return;
@@ -96,7 +98,7 @@ void HotStuffReplica::accept_proposal(NodeId from, const MessagePtr& m) {
     fetch(missing, from);
     return;
   }
-  tree_.insert(std::shared_ptr<const Block>(m, &b_new), p.block_hash);  // shares the message
+  tree_.insert(std::shared_ptr<const Block>(m, &b_new), p.block_hash, batch);  // shares m
   if (!latest_proposal_ || proposal_in(latest_proposal_).block.view < b_new.view)
     latest_proposal_ = m;
   update_qc_high(b_new.justify, p.sender);

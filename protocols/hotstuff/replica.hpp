@@ -65,9 +65,10 @@ class HotStuffReplica final : public Replica {
   // Proposals travel as the message that carried them (proposal_in(m)): the block tree,
   // the parked list and relays share that one decoded copy instead of copying batches.
   void on_proposal(NodeId from, const MessagePtr& m, bool own);
-  bool validate_proposal(NodeId from, const Proposal& p, bool own);
+  // `batch`: batch_digest(p.block.batch), computed once per received proposal.
+  bool validate_proposal(NodeId from, const Proposal& p, const Digest& batch, bool own);
   bool batch_signatures_ok(const Block& b);
-  void accept_proposal(NodeId from, const MessagePtr& m);
+  void accept_proposal(NodeId from, const MessagePtr& m, const Digest& batch);
   bool ancestry_complete(NodeId from, const MessagePtr& m);
   void vote_if_safe(const Proposal& p, SafeNode verdict);
   void apply_update(const Block& b_star);

@@ -13,7 +13,8 @@ namespace {
 
 Digest add(BlockTree& t, const Block& b) {
   Digest h = block_hash(b);
-  t.insert(std::make_shared<const Block>(b), h);
+  t.insert(std::make_shared<const Block>(b), h, batch_digest(b.batch));
+  REQUIRE(t.find(h)->batch_digest == batch_digest(b.batch));
   return h;
 }
 

@@ -149,6 +149,7 @@ TEST_CASE("Alg.4 update: three-chain commit needs direct parents in consecutive 
     REQUIRE(commits.size() == 1);
     CHECK(commits[0].view == View(1));
     CHECK(commits[0].position == Seq(1));
+    CHECK(commits[0].batch_digest == batch_digest(b1.batch));
     CHECK(effects_of<ReplyEffect>(fx).size() == 1);
   }
   SECTION("a gap (view 3 missing) breaks the chain: nothing commits") {
