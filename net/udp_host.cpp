@@ -144,7 +144,8 @@ void UdpHost::on_received(Received&& received, const udp::endpoint& from, Time n
   if (received.from.kind == Principal::Kind::client) {
     ClientId client(received.from.id);
     clients_[client] = from;  // bounded: only clients listed in the cluster file get here
-    auto request = std::make_shared<const Request>(std::get<Request>(msg->body));
+    // Shares the decoded message rather than copying the request out of it.
+    std::shared_ptr<const Request> request(msg, &std::get<Request>(msg->body));
     metrics_.client_request();
     if (request_arrivals_.size() < kMaxTrackedRequests)
       request_arrivals_.try_emplace({request->client, request->id}, now);
