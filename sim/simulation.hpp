@@ -116,6 +116,7 @@ class Simulation {
   struct Client;
   struct Delivery;  // one copy in flight
   struct TimerSlot;
+  struct ArmedTimer;
   class DeliveryTarget;
   class TimerTarget;
   class ClientTarget;
@@ -138,6 +139,9 @@ class Simulation {
   void deliver(std::uint64_t slot);
   void fire_timer(std::uint64_t slot);
   void set_timer(NodeId node, TimerId id, Duration after);
+  void cancel_timer(NodeId node, TimerId id);
+  void queue_timer_wake(NodeId node, TimerId id, ArmedTimer& timer);
+  void queue_client_wake(std::uint32_t client);
   void client_event(std::uint64_t arg);
   void client_send_all(std::uint32_t client, const ClientOutput& out);
   void client_handle(std::uint32_t client, ClientOutput& out);

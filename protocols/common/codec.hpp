@@ -76,10 +76,12 @@ class Writer {
       return;
     }
     const std::size_t old = buf_.size();
-    if (buf_.capacity() - old < n) buf_.reserve(std::max(old * 2, old + n));
+    if (buf_.capacity() - old < n) buf_.reserve(std::max({old * 2, old + n, kFirstCapacity}));
     buf_.resize(old + n);
     if (n != 0) std::memcpy(buf_.data() + old, p, n);
   }
+  // Most encodings are small messages: starting here skips the first few doublings.
+  static constexpr std::size_t kFirstCapacity = 128;
   Bytes buf_;
   bool counting_ = false;
   std::size_t counted_ = 0;

@@ -164,10 +164,7 @@ StateRequest decode_state_request(Reader& r) {
 }
 
 void encode_checkpoint_transfer(Writer& w, const CheckpointTransfer& c) {
-  put(w, c.seq);
-  w.digest(c.state_hash);
-  encode_list(w, c.certificate);
-  w.bytes(c.snapshot);
+  encode_checkpoint_transfer(w, c.seq, c.state_hash, c.certificate, c.snapshot);
 }
 CheckpointTransfer decode_checkpoint_transfer_impl(Reader& r) {
   CheckpointTransfer c;
@@ -323,6 +320,14 @@ std::vector<Prepare> decode_prepares(Reader& r) {
 }
 void encode(Writer& w, const CheckpointTransfer& c) {
   encode_checkpoint_transfer(w, c);
+}
+void encode_checkpoint_transfer(Writer& w, Seq seq, const Digest& state_hash,
+                                const std::vector<Checkpoint>& certificate,
+                                std::span<const std::uint8_t> snapshot) {
+  put(w, seq);
+  w.digest(state_hash);
+  encode_list(w, certificate);
+  w.bytes(snapshot);
 }
 CheckpointTransfer decode_checkpoint_transfer(Reader& r) {
   return decode_checkpoint_transfer_impl(r);

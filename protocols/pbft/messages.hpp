@@ -179,6 +179,10 @@ PreparedCertificate decode_prepared_certificate(Reader& r);
 void encode(Writer& w, const std::vector<Prepare>& prepares);
 std::vector<Prepare> decode_prepares(Reader& r);
 void encode(Writer& w, const CheckpointTransfer& c);
+// The same bytes as encode(CheckpointTransfer{...}), without copying the snapshot into one.
+void encode_checkpoint_transfer(Writer& w, Seq seq, const Digest& state_hash,
+                                const std::vector<Checkpoint>& certificate,
+                                std::span<const std::uint8_t> snapshot);
 CheckpointTransfer decode_checkpoint_transfer(Reader& r);
 void encode(Writer& w, const NewView& m);
 NewView decode_new_view(Reader& r);

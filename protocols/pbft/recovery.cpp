@@ -62,7 +62,8 @@ void PbftReplica::persist_stable_checkpoint() {
   auto snap = checkpoint_snapshots_.find(low_);
   check_invariant(snap != checkpoint_snapshots_.end(), "snapshot of the stable checkpoint");
   Writer w;
-  encode(w, CheckpointTransfer{low_, stable_hash_, stable_certificate_, snap->second.encoded});
+  w.reserve(snap->second.encoded.size() + 1024);
+  encode_checkpoint_transfer(w, low_, stable_hash_, stable_certificate_, snap->second.encoded);
   out_->persist(kCheckpointKey, w.take());
 }
 
