@@ -39,7 +39,6 @@ std::map<ClientId, ClientEntry> get_clients(Reader& r) {
     e.last_result = r.bytes(kMaxOperationBytes);
     e.floor = get_id<RequestId>(r);
     auto recent = r.length(8 + 4, static_cast<std::uint32_t>(kReplyCacheWindow));
-    e.recent.reserve(recent);
     for (std::uint32_t j = 0; j < recent; ++j) {
       auto id = get_id<RequestId>(r);
       if (!e.recent.empty() && !(e.recent.back().first < id))

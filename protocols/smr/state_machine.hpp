@@ -7,6 +7,7 @@
 //   "smr/snapshot"                   the latest snapshot (position, app state, client table)
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -32,10 +33,11 @@ struct ClientEntry {
   RequestId last_request;  // highest id executed
   Bytes last_result;       // its result
   RequestId floor;         // every id < floor counts as executed
-  // Executed ids ≥ floor with their results, sorted by id. A flat vector rather than a
-  // map: every replica looks ids up here for every request it receives, and copies the
-  // table at every checkpoint (contiguous, no node per entry).
-  std::vector<std::pair<RequestId, Bytes>> recent;
+  // Executed ids ≥ floor with their results, sorted by id. A deque: every execution
+  // evicts the oldest entry once the window is full, which in a vector moved all the
+  // others (and every replica looks ids up here for every request it receives: contiguous
+  // runs, no node per entry as in a map).
+  std::deque<std::pair<RequestId, Bytes>> recent;
 
   bool executed(RequestId id) const { return id < floor || find(id) != nullptr; }
   // The cached result of an executed id, if still in the window.
@@ -183,7 +185,7 @@ class StateMachine {
     Digest client;       // client_digest of the entry; zero until first counted
     // reply_digest of each entry of ClientEntry::recent, index for index: an evicted
     // reply is subtracted without hashing it a second time.
-    std::vector<Digest> replies;
+    std::deque<Digest> replies;
   };
   std::map<ClientId, ClientDigests> client_digests_;
   Digest table_digest_;
