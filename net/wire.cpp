@@ -95,11 +95,18 @@ std::optional<Received> Wire::open(std::span<const std::uint8_t> datagram, Time 
     drops_.add(DropReason::replayed);
     return std::nullopt;
   }
-  Reassembler& r = f.header.sender.kind == Principal::Kind::client ? from_clients_ : from_replicas_;
-  std::optional<Bytes> whole = r.add(f.header, f.fragment, now, drops_);
-  if (!whole) return std::nullopt;
+  // A message in one frame (nearly all of them) is decoded straight from the datagram;
+  // only fragments go through reassembly and its copy.
+  std::optional<Bytes> whole;
+  if (f.header.fragment_count != 1) {
+    Reassembler& r =
+        f.header.sender.kind == Principal::Kind::client ? from_clients_ : from_replicas_;
+    whole = r.add(f.header, f.fragment, now, drops_);
+    if (!whole) return std::nullopt;
+  }
   replay_.mark(f.header.sender, f.header.message_id);  // complete: later copies are replays
-  Decoded<Message> decoded = decode_message(*whole);
+  Decoded<Message> decoded =
+      decode_message(whole ? std::span<const std::uint8_t>(*whole) : f.fragment);
   if (!decoded) {
     drops_.add(DropReason::decode_failed);
     return std::nullopt;
