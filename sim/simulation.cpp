@@ -1,5 +1,7 @@
 #include "sim/simulation.hpp"
 
+#include "sim/verify_cache.hpp"
+
 #include <stdexcept>
 #include <unordered_map>
 
@@ -111,6 +113,9 @@ Simulation::Simulation(SimulationConfig config, ReplicaFactory factory)
       client_target_(std::make_unique<ClientTarget>(*this)) {
   record_.replicas = config_.params.nodes;
   record_.clients = config_.clients.count;
+  verifier_ = keys_->verifier();
+  if (config_.params.crypto == CryptoScheme::ed25519)
+    verifier_ = std::make_shared<VerifyCache>(verifier_);
   for (std::uint32_t i = 0; i < config_.params.nodes; ++i) {
     auto node = std::make_unique<Node>();
     node->signer = keys_->signer(Principal::replica(NodeId(i)));
@@ -121,7 +126,7 @@ Simulation::Simulation(SimulationConfig config, ReplicaFactory factory)
     ClientCoreConfig cc{ClientId(c), config_.params.nodes, config_.clients.request_timeout};
     client->core = std::make_unique<ClientCore>(
         cc, std::shared_ptr<const Signer>(keys_->signer(Principal::client(ClientId(c)))),
-        keys_->verifier());
+        verifier_);
     clients_.push_back(std::move(client));
   }
 }
@@ -163,7 +168,7 @@ EventId Simulation::schedule(Time at, std::function<void()> fn) {
 
 void Simulation::boot_node(NodeId id) {
   Node& node = *nodes_[id.value];
-  ReplicaSetup setup{config_.params, id, node.signer, keys_->verifier()};
+  ReplicaSetup setup{config_.params, id, node.signer, verifier_};
   node.replica = factory_(setup);
   if (!node.replica) throw std::logic_error("replica factory returned null");
   node.crashed = false;

@@ -156,6 +156,7 @@ class Simulation {
   Rng* client_rng_;
   Scheduler scheduler_;
   std::unique_ptr<ClusterKeys> keys_;
+  std::shared_ptr<const Verifier> verifier_;  // keys_->verifier(), behind a VerifyCache for ed25519
   std::unique_ptr<Network> network_;
   Trace trace_;
   RunRecord record_;
