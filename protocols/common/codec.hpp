@@ -61,6 +61,19 @@ class Writer {
     bytes(std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
   }
   void digest(const Digest& d) { raw(d.bytes); }
+  // Appends n bytes for the caller to fill and returns where they start (valid until
+  // the next write), or nullptr for a counting writer, which only counts them. For
+  // encoders with many small fields per record (a snapshot's reply caches).
+  std::uint8_t* extend(std::size_t n) {
+    if (counting_) {
+      counted_ += n;
+      return nullptr;
+    }
+    const std::size_t old = buf_.size();
+    grow_for(n);
+    buf_.resize(old + n);
+    return buf_.data() + old;
+  }
 
  private:
   void put_le(std::uint64_t v, int width) {
@@ -76,9 +89,13 @@ class Writer {
       return;
     }
     const std::size_t old = buf_.size();
-    if (buf_.capacity() - old < n) buf_.reserve(std::max({old * 2, old + n, kFirstCapacity}));
+    grow_for(n);
     buf_.resize(old + n);
     if (n != 0) std::memcpy(buf_.data() + old, p, n);
+  }
+  void grow_for(std::size_t n) {
+    const std::size_t old = buf_.size();
+    if (buf_.capacity() - old < n) buf_.reserve(std::max({old * 2, old + n, kFirstCapacity}));
   }
   // Most encodings are small messages: starting here skips the first few doublings.
   static constexpr std::size_t kFirstCapacity = 128;
