@@ -13,7 +13,8 @@
 # top symbols of each (HotStuff rotates its leader, so every node leads in turn).
 # After each protocol a "cpu" line gives each process's CPU time (user + system, from
 # /proc and the shell's `times`) during the client run, and the total in µs per op: a
-# cost that does not depend on how busy the machine is.
+# cost that does not depend on how busy the machine is; a "machine" line gives the CPU
+# seconds other processes took meanwhile (from /proc/stat), i.e. how loaded the run was.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 duration=10s
@@ -43,6 +44,10 @@ if [ ! -x "$knhk" ]; then
   "$root/scripts/build" release knhk >/dev/null
 fi
 
+# Busy and total CPU ticks of the whole machine (/proc/stat; idle and iowait are not busy).
+machine_ticks() {
+  awk '/^cpu / { t = 0; for (i = 2; i <= 9; ++i) t += $i; print t - $5 - $6, t }' /proc/stat
+}
 # utime + stime of a process in clock ticks (/proc/PID/stat fields 14 and 15).
 cpu_ticks() {
   awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
@@ -65,6 +70,12 @@ cpu_line() {
   awk -v p="$protocol" -v l="$line" -v c="$client" -v t="$total" -v n="$completed" \
     'BEGIN { printf "cpu %s: CPU s over the run:%s client %s; total %.1f us per op\n",
              p, l, c, (n > 0 ? t * 1e6 / n : 0) }'
+  # What else ran meanwhile: the machine's busy CPU seconds minus the cluster's.
+  read -r busy0 all0 <<<"$machine_before"
+  read -r busy1 all1 <<<"$machine_after"
+  awk -v b="$((busy1 - busy0))" -v a="$((all1 - all0))" -v t="$total" -v hz="$hz" \
+    'BEGIN { printf "machine: %.1f of %.1f CPU s busy, %.1f of them other processes\n",
+             b / hz, a / hz, b / hz - t }'
 }
 
 work="$(mktemp -d /tmp/knhk-udp-bench.XXXXXX)"
@@ -93,12 +104,14 @@ for protocol in $protocols; do
   fi
   before=()
   for i in 0 1 2 3; do before+=("$(cpu_ticks "$(cat "$dir/node-$i.pid")")"); done
+  machine_before="$(machine_ticks)"
   client_cmd=("$knhk" client --cluster "$dir/cluster.yaml" --duration "$duration"
     --concurrency "$concurrency" --rate "$rate" --quiet)
   if [ "$profile" = 1 ]; then
     client_cmd=(perf record -g -o "$dir/perf-client.data" -- "${client_cmd[@]}")
   fi
   out="$({ "${client_cmd[@]}" 2>/dev/null; times >"$dir/client-times"; })"
+  machine_after="$(machine_ticks)"
   after=()
   for i in 0 1 2 3; do after+=("$(cpu_ticks "$(cat "$dir/node-$i.pid")")"); done
   for p in "${perf_pids[@]}"; do kill -INT "$p"; wait "$p" || true; done
