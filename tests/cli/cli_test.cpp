@@ -2,52 +2,13 @@
 // trace determinism and the summary's digest.
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
-#include <filesystem>
+#include <algorithm>
 #include <fstream>
-#include <sstream>
 
-#include "cli/commands.hpp"
+#include "cli_test_support.hpp"
 
 using namespace knhk::cli;
-
-namespace {
-
-struct Outcome {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-Outcome run_knhk(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  int code = dispatch(args, {out, err});
-  return {code, out.str(), err.str()};
-}
-
-std::string source_dir() {
-  const char* dir = std::getenv("KNHK_SOURCE_DIR");
-  return dir ? dir : ".";
-}
-
-std::string example(const std::string& rel) {
-  return source_dir() + "/scenarios/examples/" + rel;
-}
-
-std::filesystem::path temp_path(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / "knhk-cli-tests";
-  std::filesystem::create_directories(dir);
-  return dir / name;
-}
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-}  // namespace
+using namespace knhk::cli::test;
 
 TEST_CASE("no command, unknown command and unknown flag exit 2 with usage on stderr", "[cli]") {
   auto none = run_knhk({});

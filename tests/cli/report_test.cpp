@@ -2,33 +2,14 @@
 // reader underneath it.
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
-#include <filesystem>
+#include <algorithm>
 #include <fstream>
-#include <sstream>
 
-#include "cli/commands.hpp"
 #include "cli/json_value.hpp"
+#include "cli_test_support.hpp"
 
 using namespace knhk::cli;
-
-namespace {
-
-std::filesystem::path temp_path(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / "knhk-report-tests";
-  std::filesystem::create_directories(dir);
-  return dir / name;
-}
-
-int knhk_cmd(std::vector<std::string> args, std::string& out, std::string& err) {
-  std::ostringstream o, e;
-  int code = dispatch(args, {o, e});
-  out = o.str();
-  err = e.str();
-  return code;
-}
-
-}  // namespace
+using namespace knhk::cli::test;
 
 TEST_CASE("json reader: values, errors, depth bound", "[cli][json]") {
   auto ok =
@@ -46,29 +27,29 @@ TEST_CASE("json reader: values, errors, depth bound", "[cli][json]") {
 }
 
 TEST_CASE("report: one row per scenario from run --report and sweep lines", "[cli][report]") {
-  const char* src = std::getenv("KNHK_SOURCE_DIR");
-  std::string file = std::string(src ? src : ".") + "/scenarios/examples/pbft/crash.yaml";
+  std::string file = example("pbft/crash.yaml");
   auto run_json = temp_path("run.json"), sweep = temp_path("sweep.jsonl");
-  std::string out, err;
-  REQUIRE(knhk_cmd({"run", file, "--report", run_json.string(), "--quiet"}, out, err) == 0);
-  REQUIRE(knhk_cmd({"sweep", file, "--seeds", "1:3", "--out", sweep.string()}, out, err) == 0);
-  REQUIRE(knhk_cmd({"report", run_json.string(), sweep.string()}, out, err) == 0);
-  CHECK(out.find("scenario") == 0);
-  CHECK(out.find("\npbft-crash ") != std::string::npos);              // from run --report
-  CHECK(out.find("\n" + sweep.string() + " ") != std::string::npos);  // sweep lines
-  CHECK(std::count(out.begin(), out.end(), '\n') == 3);
+  REQUIRE(run_knhk({"run", file, "--report", run_json.string(), "--quiet"}).code == 0);
+  REQUIRE(run_knhk({"sweep", file, "--seeds", "1:3", "--out", sweep.string()}).code == 0);
+  auto report = run_knhk({"report", run_json.string(), sweep.string()});
+  REQUIRE(report.code == 0);
+  CHECK(report.out.find("scenario") == 0);
+  CHECK(report.out.find("\npbft-crash ") != std::string::npos);              // from run --report
+  CHECK(report.out.find("\n" + sweep.string() + " ") != std::string::npos);  // sweep lines
+  CHECK(std::count(report.out.begin(), report.out.end(), '\n') == 3);
 }
 
 TEST_CASE("report: a failed run exits 1, garbage exits 2 naming the line", "[cli][report]") {
   auto failed = temp_path("failed.jsonl");
   std::ofstream(failed) << "{\"seed\":1,\"verdict\":\"pass\",\"commits\":10}\n"
                         << "{\"seed\":2,\"verdict\":\"fail\",\"commits\":3}\n";
-  std::string out, err;
-  CHECK(knhk_cmd({"report", failed.string()}, out, err) == 1);
-  CHECK(out.find("    2     1 ") != std::string::npos);  // runs 2, passed 1
+  auto with_failure = run_knhk({"report", failed.string()});
+  CHECK(with_failure.code == 1);
+  CHECK(with_failure.out.find("    2     1 ") != std::string::npos);  // runs 2, passed 1
   auto garbage = temp_path("garbage.jsonl");
   std::ofstream(garbage) << "{\"commits\":1}\nnot json\n";
-  CHECK(knhk_cmd({"report", garbage.string()}, out, err) == 2);
-  CHECK(err == "knhk report: " + garbage.string() +
-                   ":2: not a knhk result (offset 0: unexpected character)\n");
+  auto unreadable = run_knhk({"report", garbage.string()});
+  CHECK(unreadable.code == 2);
+  CHECK(unreadable.err == "knhk report: " + garbage.string() +
+                              ":2: not a knhk result (offset 0: unexpected character)\n");
 }

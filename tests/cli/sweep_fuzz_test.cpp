@@ -2,35 +2,14 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <set>
 #include <sstream>
 
-#include "cli/commands.hpp"
-#include "scenarios/loader.hpp"
+#include "cli_test_support.hpp"
 
 using namespace knhk::cli;
+using namespace knhk::cli::test;
 
 namespace {
-
-struct Outcome {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-Outcome knhk_cmd(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  int code = dispatch(args, {out, err});
-  return {code, out.str(), err.str()};
-}
-
-std::string example(const std::string& rel) {
-  const char* dir = std::getenv("KNHK_SOURCE_DIR");
-  return std::string(dir ? dir : ".") + "/scenarios/examples/" + rel;
-}
 
 std::vector<std::string> lines(const std::string& text) {
   std::vector<std::string> out;
@@ -48,7 +27,7 @@ std::string seed_of(const std::string& line) {
 }  // namespace
 
 TEST_CASE("sweep: one JSON line per seed of the half-open range") {
-  auto r = knhk_cmd({"sweep", example("pbft/crash.yaml"), "--seeds", "3:6"});
+  auto r = run_knhk({"sweep", example("pbft/crash.yaml"), "--seeds", "3:6"});
   REQUIRE(r.code == 0);
   auto got = lines(r.out);
   REQUIRE(got.size() == 3);
@@ -61,10 +40,10 @@ TEST_CASE("sweep: one JSON line per seed of the half-open range") {
 }
 
 TEST_CASE("sweep: the shards of a range are disjoint and together are the range") {
-  auto whole = lines(knhk_cmd({"sweep", example("pbft/crash.yaml"), "--seeds", "1:8"}).out);
+  auto whole = lines(run_knhk({"sweep", example("pbft/crash.yaml"), "--seeds", "1:8"}).out);
   std::vector<std::string> joined;
   for (int i = 1; i <= 3; ++i) {
-    auto part = knhk_cmd({"sweep", example("pbft/crash.yaml"), "--seeds", "1:8", "--shard",
+    auto part = run_knhk({"sweep", example("pbft/crash.yaml"), "--seeds", "1:8", "--shard",
                           std::to_string(i) + "/3"});
     REQUIRE(part.code == 0);
     for (auto& line : lines(part.out)) joined.push_back(line);
@@ -76,36 +55,33 @@ TEST_CASE("sweep: the shards of a range are disjoint and together are the range"
 }
 
 TEST_CASE("sweep: --out writes the lines to a file") {
-  auto path = std::filesystem::temp_directory_path() / "knhk-sweep-test.jsonl";
+  auto path = temp_path("sweep-out.jsonl");
   auto r =
-      knhk_cmd({"sweep", example("hotstuff/crash.yaml"), "--seeds", "1:3", "--out", path.string()});
+      run_knhk({"sweep", example("hotstuff/crash.yaml"), "--seeds", "1:3", "--out", path.string()});
   REQUIRE(r.code == 0);
   REQUIRE(r.out.empty());
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  REQUIRE(lines(text.str()).size() == 2);
+  REQUIRE(lines(read_file(path)).size() == 2);
 }
 
 TEST_CASE("sweep: bad ranges and shards are usage errors") {
   for (auto seeds : {"5:5", "7:3", "x:3", "3", "-1:4", "1:"}) {
-    auto r = knhk_cmd({"sweep", example("pbft/crash.yaml"), "--seeds", seeds});
+    auto r = run_knhk({"sweep", example("pbft/crash.yaml"), "--seeds", seeds});
     INFO(seeds);
     CHECK(r.code == 2);
     CHECK(r.err.find("--seeds must be A:B") != std::string::npos);
   }
   for (auto shard : {"0/3", "4/3", "1/0", "a/b", "2"}) {
-    auto r = knhk_cmd({"sweep", example("pbft/crash.yaml"), "--seeds", "1:4", "--shard", shard});
+    auto r = run_knhk({"sweep", example("pbft/crash.yaml"), "--seeds", "1:4", "--shard", shard});
     INFO(shard);
     CHECK(r.code == 2);
     CHECK(r.err.find("--shard must be I/N") != std::string::npos);
   }
-  CHECK(knhk_cmd({"sweep", example("pbft/crash.yaml")}).code == 2);  // --seeds is required
+  CHECK(run_knhk({"sweep", example("pbft/crash.yaml")}).code == 2);  // --seeds is required
 }
 
 TEST_CASE("fuzz: runs generated scenarios and reports progress") {
   auto r =
-      knhk_cmd({"fuzz", "--protocol", "hotstuff", "--nodes", "4", "--runs", "3", "--time", "600"});
+      run_knhk({"fuzz", "--protocol", "hotstuff", "--nodes", "4", "--runs", "3", "--time", "600"});
   INFO(r.out << r.err);
   REQUIRE(r.code == 0);
   CHECK(r.out.find("runs 3") != std::string::npos);
@@ -114,18 +90,18 @@ TEST_CASE("fuzz: runs generated scenarios and reports progress") {
 }
 
 TEST_CASE("fuzz: bad options are usage errors") {
-  CHECK(knhk_cmd({"fuzz", "--protocol", "raft"}).code == 2);
-  CHECK(knhk_cmd({"fuzz", "--budget", "2f"}).code == 2);
-  CHECK(knhk_cmd({"fuzz", "--nodes", "3"}).code == 2);
-  CHECK(knhk_cmd({"fuzz", "--time", "0"}).code == 2);
-  CHECK(knhk_cmd({"fuzz", "--frobnicate"}).code == 2);
-  auto hunt = knhk_cmd({"fuzz", "--hunt", "speed"});
+  CHECK(run_knhk({"fuzz", "--protocol", "raft"}).code == 2);
+  CHECK(run_knhk({"fuzz", "--budget", "2f"}).code == 2);
+  CHECK(run_knhk({"fuzz", "--nodes", "3"}).code == 2);
+  CHECK(run_knhk({"fuzz", "--time", "0"}).code == 2);
+  CHECK(run_knhk({"fuzz", "--frobnicate"}).code == 2);
+  auto hunt = run_knhk({"fuzz", "--hunt", "speed"});
   CHECK(hunt.code == 2);
   CHECK(hunt.err.find("--hunt must name an expectation") != std::string::npos);
 }
 
 TEST_CASE("fuzz: --hunt names the expectation that stops the search") {
-  auto r = knhk_cmd({"fuzz", "--protocol", "pbft", "--nodes", "4", "--runs", "2", "--time", "600",
+  auto r = run_knhk({"fuzz", "--protocol", "pbft", "--nodes", "4", "--runs", "2", "--time", "600",
                      "--hunt", "safety"});
   INFO(r.out << r.err);
   REQUIRE(r.code == 0);
