@@ -35,26 +35,25 @@ Outcome run(ProtocolKind kind, std::uint64_t seed) {
   sim.run_until(Time{} + Duration::secs(2));
   return {sim.trace_digest(), sim.trace().events(), sim.record().completed_operations()};
 }
+
+// Two runs with one seed give one trace; another seed gives another. The runs must do real
+// work (their liveness is tested in tests/pbft and tests/hotstuff), or equal digests would
+// prove nothing.
+void require_deterministic_per_seed(ProtocolKind kind) {
+  const Outcome a = run(kind, 21), b = run(kind, 21);
+  INFO("completed " << a.completed);
+  REQUIRE(a.completed > 0);
+  REQUIRE(a.events > 1000);
+  REQUIRE(a.digest == b.digest);
+  REQUIRE(a.events == b.events);
+  REQUIRE(run(kind, 22).digest != a.digest);
+}
 }  // namespace
 
 TEST_CASE("simulation: PBFT runs are deterministic per seed", "[sim][determinism][pbft]") {
-  const Outcome a = run(ProtocolKind::pbft, 21), b = run(ProtocolKind::pbft, 21);
-  INFO("completed " << a.completed);
-  // The run must do real work (its liveness is tested in tests/pbft and tests/hotstuff).
-  REQUIRE(a.completed > 0);
-  REQUIRE(a.events > 1000);
-  REQUIRE(a.digest == b.digest);
-  REQUIRE(a.events == b.events);
-  REQUIRE(run(ProtocolKind::pbft, 22).digest != a.digest);
+  require_deterministic_per_seed(ProtocolKind::pbft);
 }
 
 TEST_CASE("simulation: HotStuff runs are deterministic per seed", "[sim][determinism][hotstuff]") {
-  const Outcome a = run(ProtocolKind::hotstuff, 21), b = run(ProtocolKind::hotstuff, 21);
-  INFO("completed " << a.completed);
-  // The run must do real work (its liveness is tested in tests/pbft and tests/hotstuff).
-  REQUIRE(a.completed > 0);
-  REQUIRE(a.events > 1000);
-  REQUIRE(a.digest == b.digest);
-  REQUIRE(a.events == b.events);
-  REQUIRE(run(ProtocolKind::hotstuff, 22).digest != a.digest);
+  require_deterministic_per_seed(ProtocolKind::hotstuff);
 }
