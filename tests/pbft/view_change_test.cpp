@@ -37,6 +37,16 @@ struct Scenario {
     REQUIRE(nvs.size() == 1);
     return {std::move(h), nvs[0]};
   }
+
+  // Replica 2, a fresh backup in view 0, handed `forged` from `from`, signed anew with the
+  // key of the replica it names: only the forged content, never a stale signature, can be
+  // the reason it is rejected.
+  RecordingHost backup_given(NewView forged, NodeId from) const {
+    RecordingHost b(make(small_params(), 2, k));
+    b.start();
+    b.deliver(from, pbft::Message{signed_by(forged, k)});
+    return b;
+  }
 };
 
 }  // namespace
@@ -106,10 +116,8 @@ TEST_CASE("§4.4 backups accept a valid NEW-VIEW and reject forged ones") {
   SECTION("O-set that drops the prepared request (re-signed by the primary) is rejected") {
     NewView forged = nv;
     forged.pre_prepares[0] = pre_prepare(s.k, View(1), Seq(1), {}, 1);  // null instead of req1
-    forged = signed_by(forged, s.k);
-    RecordingHost b(make(small_params(), 2, s.k));
-    b.start();
-    auto& e = b.deliver(NodeId(1), pbft::Message{forged});
+    auto b = s.backup_given(forged, NodeId(1));
+    const auto& e = b.last();
     REQUIRE(b.replica().status().view == View(0));
     REQUIRE(sent<Prepare>(e).empty());
     REQUIRE(rejected(b, "bad_new_view") == 1);
@@ -120,10 +128,7 @@ TEST_CASE("§4.4 backups accept a valid NEW-VIEW and reject forged ones") {
   SECTION("fewer than a quorum of view-changes is rejected") {
     NewView forged = nv;
     forged.view_changes.pop_back();
-    forged = signed_by(forged, s.k);
-    RecordingHost b(make(small_params(), 2, s.k));
-    b.start();
-    b.deliver(NodeId(1), pbft::Message{forged});
+    auto b = s.backup_given(forged, NodeId(1));
     REQUIRE(b.replica().status().view == View(0));
     REQUIRE(rejected(b, "bad_new_view") == 1);
   }
@@ -132,20 +137,14 @@ TEST_CASE("§4.4 backups accept a valid NEW-VIEW and reject forged ones") {
     auto& vc3 = forged.view_changes.back();
     vc3.prepared[0].prepares.pop_back();  // 1 prepare: not a certificate
     vc3 = signed_by(vc3, s.k);
-    forged = signed_by(forged, s.k);
-    RecordingHost b(make(small_params(), 2, s.k));
-    b.start();
-    b.deliver(NodeId(1), pbft::Message{forged});
+    auto b = s.backup_given(forged, NodeId(1));
     REQUIRE(b.replica().status().view == View(0));
     REQUIRE(rejected(b, "bad_new_view") == 1);
   }
   SECTION("a NEW-VIEW signed by a replica that is not the new primary is rejected") {
     NewView forged = nv;
     forged.replica = NodeId(3);
-    forged = signed_by(forged, s.k);
-    RecordingHost b(make(small_params(), 2, s.k));
-    b.start();
-    b.deliver(NodeId(3), pbft::Message{forged});
+    auto b = s.backup_given(forged, NodeId(3));
     REQUIRE(b.replica().status().view == View(0));
     REQUIRE(rejected(b, "not_primary") == 1);
   }
