@@ -33,6 +33,15 @@ SimulationConfig echo_config(std::uint64_t seed) {
 Time ms(std::int64_t v) {
   return Time{} + Duration::millis_(v);
 }
+// Four TimerReplicas writing to `log` and no clients: timers, crashes and restarts are
+// all that happens.
+Simulation timer_cluster(std::shared_ptr<TimerLog> log) {
+  SimulationConfig cfg;
+  cfg.params.nodes = 4;
+  cfg.clients.count = 0;
+  return Simulation(
+      cfg, [log](const ReplicaSetup& s) { return std::make_unique<TimerReplica>(s, log); });
+}
 std::vector<Time> fire_times(const TimerLog& log, NodeId node, TimerId id) {
   std::vector<Time> out;
   for (const auto& [n, t, at] : log.fired)
@@ -125,11 +134,7 @@ TEST_CASE("trace: JSON fields come in a fixed order, clients as c<id>", "[sim][t
 TEST_CASE("simulation: timers fire, re-arm replaces, cancel works, skew shifts now",
           "[sim][timers]") {
   auto log = std::make_shared<TimerLog>();
-  SimulationConfig cfg;
-  cfg.params.nodes = 4;
-  cfg.clients.count = 0;
-  Simulation sim(cfg,
-                 [log](const ReplicaSetup& s) { return std::make_unique<TimerReplica>(s, log); });
+  Simulation sim = timer_cluster(log);
   sim.network().set_clock_skew(NodeId(1), Duration::millis_(300));
   sim.run_until(ms(100));
   REQUIRE(fire_times(*log, NodeId(0), 1) == std::vector<Time>{ms(10)});
@@ -142,11 +147,7 @@ TEST_CASE("simulation: timers fire, re-arm replaces, cancel works, skew shifts n
 TEST_CASE("simulation: crash loses volatile state and timers; restart recovers the store",
           "[sim][crash]") {
   auto log = std::make_shared<TimerLog>();
-  SimulationConfig cfg;
-  cfg.params.nodes = 4;
-  cfg.clients.count = 0;
-  Simulation sim(cfg,
-                 [log](const ReplicaSetup& s) { return std::make_unique<TimerReplica>(s, log); });
+  Simulation sim = timer_cluster(log);
   sim.schedule(ms(25), [&] { sim.crash(NodeId(2)); });
   sim.schedule(ms(100), [&] { sim.restart(NodeId(2)); });
   sim.run_until(ms(135));
