@@ -2,7 +2,6 @@
 // streams captured), the bundled examples, and scratch files in one temp folder.
 #pragma once
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -10,6 +9,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "tests/support/examples.hpp"
 
 namespace knhk::cli::test {
 
@@ -26,11 +26,7 @@ inline CommandOutcome run_knhk(std::vector<std::string> args) {
   return {code, out.str(), err.str()};
 }
 
-// ctest sets KNHK_SOURCE_DIR; run by hand from the source tree, "." does.
-inline std::string example(const std::string& rel) {
-  const char* dir = std::getenv("KNHK_SOURCE_DIR");
-  return std::string(dir ? dir : ".") + "/scenarios/examples/" + rel;
-}
+using knhk::testing::example;
 
 inline std::filesystem::path temp_path(const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() / "knhk-cli-tests";

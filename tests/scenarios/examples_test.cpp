@@ -4,23 +4,19 @@
 // (Each file is also run by its own ctest, `scenario/<protocol>/<file>`.)
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
 
 #include "scenarios/loader.hpp"
 #include "scenarios/writer.hpp"
+#include "tests/support/examples.hpp"
 
 using namespace knhk;
 using namespace knhk::scenarios;
+using knhk::testing::examples_dir;
 
 namespace {
-
-std::filesystem::path examples_dir() {
-  const char* src = std::getenv("KNHK_SOURCE_DIR");
-  return std::filesystem::path(src ? src : ".") / "scenarios" / "examples";
-}
 
 struct Coverage {
   std::set<std::string> fault_kinds;

@@ -5,16 +5,16 @@
 // same kind of runs without a failure.
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
-#include <filesystem>
 #include <sstream>
 
 #include "scenarios/fuzz.hpp"
 #include "scenarios/loader.hpp"
 #include "scenarios/writer.hpp"
+#include "tests/support/examples.hpp"
 
 using namespace knhk;
 using namespace knhk::scenarios;
+using knhk::testing::example;
 
 namespace {
 
@@ -76,11 +76,6 @@ void require_clean(ProtocolKind protocol) {
                                    : std::string()));
   REQUIRE_FALSE(report.failure.has_value());
   REQUIRE(report.progress.runs == kMaxRunsToFind);
-}
-
-std::string example(const std::string& relative) {
-  const char* src = std::getenv("KNHK_SOURCE_DIR");
-  return (std::filesystem::path(src ? src : ".") / "scenarios" / "examples" / relative).string();
 }
 
 }  // namespace
