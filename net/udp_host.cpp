@@ -213,9 +213,9 @@ void UdpHost::execute_one(const Effect& e) {
         } else if constexpr (std::is_same_v<T, CommitEffect>) {
           note_commit(x);
         } else if constexpr (std::is_same_v<T, ReplyEffect>) {
-          Message m{*x.reply};
-          Bytes encoded = encode(m);
-          send_message(Principal::client(x.client), m, encoded, wire_.next_message_id());
+          const MessagePtr m = x.message ? x.message : make_message(Reply(*x.reply));
+          Bytes encoded = encode(*m);
+          send_message(Principal::client(x.client), *m, encoded, wire_.next_message_id());
         } else if constexpr (std::is_same_v<T, EvidenceEffect>) {
           metrics_.evidence(x.culprit);
           spdlog::warn("node {}: evidence against node {}: {}", config_.id.value, x.culprit.value,

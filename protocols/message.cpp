@@ -79,6 +79,12 @@ Decoded<Message> decode_message(std::span<const std::uint8_t> data) {
   return out;
 }
 
+ReplyEffect reply_effect(ClientId client, Reply reply) {
+  MessagePtr message = make_message(std::move(reply));
+  const auto* inside = &std::get<Reply>(message->body);
+  return ReplyEffect{client, std::shared_ptr<const Reply>(message, inside), message};
+}
+
 std::size_t encoded_size(const Message& m) {
   Writer w(Writer::Mode::count);
   encode(w, m);

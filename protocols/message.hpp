@@ -23,6 +23,10 @@ MessagePtr make_message(T&& body) {
   return std::make_shared<const Message>(Message{std::forward<T>(body)});
 }
 
+// A ReplyEffect whose reply lives inside the Message that carries it: a replica sends a
+// reply per executed request, and the host would otherwise copy each into a new message.
+ReplyEffect reply_effect(ClientId client, Reply reply);
+
 void encode(Writer& w, const Message& m);
 Bytes encode(const Message& m);
 // Never throws, never reads out of bounds; rejects trailing bytes.

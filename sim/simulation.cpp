@@ -275,7 +275,8 @@ void Simulation::execute_one(NodeId id, Effect& effect) {
           trace_.record(t);
         } else if constexpr (std::is_same_v<E, ReplyEffect>) {
           if (!e.reply || e.client.value >= clients_.size()) return;
-          send_from(self, Principal::client(e.client), outgoing(make_message(Reply(*e.reply))));
+          send_from(self, Principal::client(e.client),
+                    outgoing(e.message ? e.message : make_message(Reply(*e.reply))));
         } else if constexpr (std::is_same_v<E, PersistEffect>) {
           DurableStore& store = nodes_[id.value]->store;
           if (e.erase)

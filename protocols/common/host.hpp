@@ -72,6 +72,9 @@ struct CommitEffect {
 struct ReplyEffect {
   ClientId client;
   std::shared_ptr<const Reply> reply;
+  // The same reply already wrapped in the Message that carries it (reply aliases into
+  // it), when the replica built it with reply_effect(): the host sends it without a copy.
+  MessagePtr message;
 };
 // Written to durable storage before any later effect is executed (write-ahead).
 struct PersistEffect {

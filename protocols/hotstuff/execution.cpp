@@ -53,7 +53,7 @@ void HotStuffReplica::reply_to_clients(const Block& b, const smr::ExecutionResul
     if (executed.duplicate && executed.result.empty()) continue;
     const Request& r = *executed.request;
     auto reply = make_reply(b.view, r.client, r.id, id_, executed.result, *signer_);
-    out_->list.emplace_back(ReplyEffect{r.client, std::make_shared<const Reply>(std::move(reply))});
+    out_->list.emplace_back(reply_effect(r.client, std::move(reply)));
   }
 }
 

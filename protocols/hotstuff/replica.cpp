@@ -116,8 +116,7 @@ void HotStuffReplica::on_client_request(const std::shared_ptr<const Request>& r)
     const smr::ClientEntry* e = sm_.client_entry(r->client);
     if (const Bytes* cached = e ? e->result_of(r->id) : nullptr) {
       auto reply = make_reply(exec_view_, r->client, r->id, id_, *cached, *signer_);
-      out_->list.emplace_back(
-          ReplyEffect{r->client, std::make_shared<const Reply>(std::move(reply))});
+      out_->list.emplace_back(reply_effect(r->client, std::move(reply)));
     }
     return;
   }

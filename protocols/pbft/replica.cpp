@@ -138,7 +138,7 @@ void PbftReplica::resend_cached_reply(const Request& r) {
   const Bytes* cached = entry ? entry->result_of(r.id) : nullptr;
   if (!cached) return reject("old_request");
   auto reply = make_reply(view_, r.client, r.id, id_, *cached, *signer_);
-  out_->list.emplace_back(ReplyEffect{r.client, std::make_shared<const Reply>(std::move(reply))});
+  out_->list.emplace_back(reply_effect(r.client, std::move(reply)));
 }
 
 // The view-change timer runs while some received request has not executed (§4.4).
@@ -406,8 +406,7 @@ void PbftReplica::execute_slot(Seq n, Slot& slot) {
   for (const auto& e : result.requests) {
     if (e.duplicate && e.result.empty()) continue;
     auto reply = make_reply(view_, e.request->client, e.request->id, id_, e.result, *signer_);
-    out_->list.emplace_back(
-        ReplyEffect{e.request->client, std::make_shared<const Reply>(std::move(reply))});
+    out_->list.emplace_back(reply_effect(e.request->client, std::move(reply)));
   }
   forget_executed_requests(*slot.batch);
   if (n.value % config_.checkpoint_interval == 0) make_checkpoint(n);
