@@ -80,8 +80,9 @@ class EchoReplica : public Replica {
 };
 
 // Logs every timer it sees, with the node's clock. Behaviour per timer id:
-//   1 (at 10ms): re-arms 2 to fire 50ms later and cancels 3;  2, 3: nothing;
-//   7: periodic every 10ms.
+//   1 (at 10ms): re-arms 2 to fire 50ms later, cancels 3, re-arms 4 (due at 40ms) to an
+//   earlier 15ms, and cancels 5 (due at 30ms) and arms it again for 50ms;
+//   2, 3, 4, 5: nothing;  7: periodic every 10ms.
 struct TimerLog {
   std::vector<std::tuple<NodeId, TimerId, Time>> fired;
   std::vector<std::pair<NodeId, std::uint64_t>> boots;  // node, boot count read from its store
@@ -99,12 +100,17 @@ class TimerReplica : public Replica {
       out.set_timer(1, Duration::millis_(10));
       out.set_timer(2, Duration::millis_(20));
       out.set_timer(3, Duration::millis_(30));
+      out.set_timer(4, Duration::millis_(40));
+      out.set_timer(5, Duration::millis_(30));
       out.set_timer(7, Duration::millis_(10));
     } else if (auto* t = std::get_if<TimerInput>(&input)) {
       log_->fired.emplace_back(id_, t->id, now);
       if (t->id == 1) {
         out.set_timer(2, Duration::millis_(50));
         out.cancel_timer(3);
+        out.set_timer(4, Duration::millis_(5));
+        out.cancel_timer(5);
+        out.set_timer(5, Duration::millis_(40));
       }
       if (t->id == 7) out.set_timer(7, Duration::millis_(10));
     }

@@ -140,6 +140,8 @@ TEST_CASE("simulation: timers fire, re-arm replaces, cancel works, skew shifts n
   REQUIRE(fire_times(*log, NodeId(0), 1) == std::vector<Time>{ms(10)});
   REQUIRE(fire_times(*log, NodeId(0), 2) == std::vector<Time>{ms(60)});   // re-armed at 10ms
   REQUIRE(fire_times(*log, NodeId(0), 3).empty());                        // cancelled
+  REQUIRE(fire_times(*log, NodeId(0), 4) == std::vector<Time>{ms(15)});   // re-armed earlier
+  REQUIRE(fire_times(*log, NodeId(0), 5) == std::vector<Time>{ms(50)});   // cancelled, re-armed
   REQUIRE(fire_times(*log, NodeId(0), 7).size() == 10);                   // 10, 20, ..., 100
   REQUIRE(fire_times(*log, NodeId(1), 1) == std::vector<Time>{ms(310)});  // its clock is skewed
 }
