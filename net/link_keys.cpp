@@ -35,13 +35,17 @@ LinkKeys::LinkKeys(Principal self, Ed25519KeyPair own, std::map<Principal, Publi
 }
 
 const LinkKey* LinkKeys::key_for(Principal peer) {
-  auto cached = cache_.find(peer);
-  if (cached == cache_.end()) {
+  auto it = std::lower_bound(derived_.begin(), derived_.end(), peer);
+  const auto index = static_cast<std::size_t>(it - derived_.begin());
+  if (it == derived_.end() || *it != peer) {
     auto entry = directory_.find(peer);
     if (entry == directory_.end()) return nullptr;
-    cached = cache_.emplace(peer, derive_link_key(own_, entry->second)).first;
+    derived_.insert(it, peer);
+    keys_.insert(keys_.begin() + static_cast<std::ptrdiff_t>(index),
+                 derive_link_key(own_, entry->second));
   }
-  return cached->second ? &*cached->second : nullptr;
+  const std::optional<LinkKey>& key = keys_[index];
+  return key ? &*key : nullptr;
 }
 
 void LinkKeys::derive(Principal::Kind kind) {

@@ -39,8 +39,19 @@ void ReplayWindow::mark(std::uint64_t id) {
 }
 
 bool ReplayGuard::fresh(Principal sender, std::uint64_t id) const {
-  auto it = windows_.find(sender);
-  return it == windows_.end() || it->second.fresh(id);
+  auto it = std::lower_bound(senders_.begin(), senders_.end(), sender);
+  if (it == senders_.end() || *it != sender) return true;
+  return windows_[static_cast<std::size_t>(it - senders_.begin())].fresh(id);
+}
+
+void ReplayGuard::mark(Principal sender, std::uint64_t id) {
+  auto it = std::lower_bound(senders_.begin(), senders_.end(), sender);
+  const auto index = it - senders_.begin();
+  if (it == senders_.end() || *it != sender) {
+    senders_.insert(it, sender);
+    windows_.insert(windows_.begin() + index, ReplayWindow{});
+  }
+  windows_[static_cast<std::size_t>(index)].mark(id);
 }
 
 }  // namespace knhk::net

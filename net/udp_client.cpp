@@ -76,7 +76,11 @@ class LoadRunner {
   asio::steady_timer timer_;
   std::vector<udp::endpoint> replicas_;
   std::vector<std::unique_ptr<Identity>> identities_;
-  std::map<ClientId, Identity*> by_id_;
+  // identities_[id - first_client]: the receiver of a reply found by index.
+  Identity* identity(std::uint32_t client_id) const {
+    const std::uint32_t k = client_id - o_.first_client;  // wraps for ids below the range
+    return client_id >= o_.first_client && k < identities_.size() ? identities_[k].get() : nullptr;
+  }
   BatchReceiver receiver_;
   BatchSender outbox_;  // sent together at the end of each wake-up (sendmmsg)
   ClientReport report_;
@@ -103,7 +107,6 @@ LoadRunner::LoadRunner(const ClientOptions& o) : o_(o), socket_(io_), timer_(io_
         Identity{ClientCore(config, signer, verifier),
                  Wire(LinkKeys(self, key.keys, o.cluster.directory()))}));
     identities_.back()->wire.derive_keys(Principal::Kind::replica);
-    by_id_[cid] = identities_.back().get();
   }
   socket_.open(udp::v4());
   boost::system::error_code ignored;
@@ -154,10 +157,10 @@ void LoadRunner::on_datagram(std::span<const std::uint8_t> bytes) {
 void LoadRunner::on_frame(std::span<const std::uint8_t> bytes) {
   FrameResult f = parse_frame(bytes, kMaxDatagramBytes);
   if (!f.frame) return report_.drops.add(f.reason);
-  auto it = by_id_.find(ClientId(f.frame->header.receiver.id));
-  if (f.frame->header.receiver.kind != Principal::Kind::client || it == by_id_.end())
+  Identity* found = identity(f.frame->header.receiver.id);
+  if (f.frame->header.receiver.kind != Principal::Kind::client || !found)
     return report_.drops.add(DropReason::wrong_receiver);
-  Identity& id = *it->second;
+  Identity& id = *found;
   if (is_stale_reply(id, *f.frame)) {
     ++stale_replies_;
     return;
