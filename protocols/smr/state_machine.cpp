@@ -30,6 +30,10 @@ const std::pair<RequestId, Bytes>* ClientEntry::find(RequestId id) const {
 }
 
 std::size_t ClientEntry::insert(RequestId id, Bytes result) {
+  if (recent.empty() || id > recent.back().first) {  // the usual case: the newest id
+    recent.emplace_back(id, std::move(result));
+    return recent.size() - 1;
+  }
   auto it = std::lower_bound(recent.begin(), recent.end(), id,
                              [](const auto& entry, RequestId x) { return entry.first < x; });
   const auto at = it - recent.begin();
