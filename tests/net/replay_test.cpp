@@ -14,13 +14,7 @@
 
 using namespace knhk;
 using namespace knhk::net;
-using knhk::net::test::kNode0;
-using knhk::net::test::kNode1;
-using knhk::net::test::make_cluster;
-using knhk::net::test::make_wire;
-using knhk::net::test::request_message;
-using knhk::net::test::seal;
-
+using namespace knhk::net::test;  // net_test_support.hpp
 
 TEST_CASE("replay: a captured datagram sent again is dropped and counted", "[net][replay]") {
   auto cluster = make_cluster(4, 1);

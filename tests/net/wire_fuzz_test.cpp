@@ -10,11 +10,7 @@
 
 using namespace knhk;
 using namespace knhk::net;
-using knhk::net::test::kNode0;
-using knhk::net::test::kNode1;
-using knhk::net::test::make_cluster;
-using knhk::net::test::make_wire;
-using knhk::net::test::request_message;
+using namespace knhk::net::test;  // net_test_support.hpp
 
 namespace {
 

@@ -6,14 +6,7 @@
 
 using namespace knhk;
 using namespace knhk::net;
-using knhk::net::test::kClient0;
-using knhk::net::test::kNode0;
-using knhk::net::test::kNode1;
-using knhk::net::test::make_cluster;
-using knhk::net::test::make_wire;
-using knhk::net::test::request_message;
-using knhk::net::test::seal;
-
+using namespace knhk::net::test;  // net_test_support.hpp
 
 TEST_CASE("a sealed message opens at its receiver as the same message", "[net][wire]") {
   auto cluster = make_cluster(4, 2);
