@@ -351,7 +351,7 @@ void PbftReplica::check_prepared(Seq n) {
       matching.push_back(p);
   if (matching.size() + 1 < config_.quorum) return;
   slot.prepared = PreparedProof{slot.pre_prepare, std::move(matching)};
-  persist_slot(n, slot);  // the P-set must survive a restart before COMMIT goes out
+  persist_prepares(n, slot);  // the P-set must survive a restart before COMMIT goes out
   Commit c{pp.view, n, pp.digest, id_, {}};
   sign(c, *signer_);
   slot.commits[id_] = c;

@@ -150,6 +150,9 @@ class PbftReplica final : public Replica {
   void recover_log(const DurableStore& store);
   void persist_view();
   void persist_slot(Seq n, const Slot& slot);
+  void persist_prepares(Seq n, const Slot& slot);
+  std::optional<std::vector<Prepare>> recover_prepares(const DurableStore& store,
+                                                       const PrePrepare& pp) const;
   void erase_slot(Seq n);
   void persist_stable_checkpoint();
 

@@ -82,3 +82,24 @@ TEST_CASE("restart during a view change: the view is kept and the view-change re
   REQUIRE(sent<Prepare>(h.deliver(NodeId(0), pbft::Message{pp})).empty());
   REQUIRE(rejected(h, "old_view") == 1);
 }
+
+TEST_CASE("restart: stored prepares count only for the pre-prepare they match") {
+  Keys k;
+  RecordingHost h(make(small_params(), 2, k));
+  h.start();
+  auto a = pre_prepare(k, View(0), Seq(1), {request(k, 1, 1)}, 0);
+  auto b = pre_prepare(k, View(0), Seq(1), {request(k, 1, 2)}, 0);
+  h.deliver(NodeId(0), pbft::Message{a});
+  h.deliver(NodeId(3), pbft::Message{prepare(k, a, 3)});  // prepared: own + 3
+  REQUIRE(h.store.count("pbft/prepares/00000000000000000001") == 1);
+  // A prepares record for another digest at that seq (as one left from an earlier view's
+  // pre-prepare would be) must not make the logged pre-prepare look prepared.
+  Writer w;
+  encode(w, std::vector<Prepare>{prepare(k, b, 1), prepare(k, b, 3)});
+  h.store["pbft/prepares/00000000000000000001"] = w.take();
+  restart(h, k, 2);
+  h.client_request(request(k, 9, 1));
+  auto vcs = sent<ViewChange>(h.fire(PbftReplica::kViewChangeTimer));
+  REQUIRE(vcs.size() == 1);
+  REQUIRE(vcs[0].prepared.empty());
+}
