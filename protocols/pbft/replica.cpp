@@ -5,6 +5,8 @@
 // executes once every lower sequence number has executed (null requests included).
 #include "protocols/pbft/replica.hpp"
 
+#include <algorithm>
+
 #include "protocols/common/invariant.hpp"
 
 #include <cstdio>
@@ -223,13 +225,15 @@ bool PbftReplica::batch_requests_valid(const Batch& batch) const {
 }
 
 bool PbftReplica::batch_requests_fresh(const Batch& batch) const {
-  std::set<RequestKey> seen;
+  std::vector<RequestKey> keys;
+  keys.reserve(batch.size());
   for (const auto& r : batch) {
     RequestKey key{r.client, r.id};
-    if (!seen.insert(key).second || in_flight_.count(key)) return false;
-    if (sm_->already_executed(r.client, r.id)) return false;
+    if (in_flight_.count(key) || sm_->already_executed(r.client, r.id)) return false;
+    keys.push_back(key);
   }
-  return true;
+  std::sort(keys.begin(), keys.end());
+  return std::adjacent_find(keys.begin(), keys.end()) == keys.end();  // each request once
 }
 
 void PbftReplica::on_pre_prepare(NodeId from, const PrePrepare& m) {

@@ -18,6 +18,7 @@
 #include "protocols/message.hpp"
 #include "protocols/pbft/config.hpp"
 #include "protocols/pbft/messages.hpp"
+#include "protocols/pbft/vote_table.hpp"
 #include "protocols/smr/state_machine.hpp"
 
 namespace knhk::pbft {
@@ -51,8 +52,8 @@ struct CommitProof {
 struct Slot {
   PrePreparePtr pre_prepare;           // the pre-prepare accepted in pre_prepare->view
   std::shared_ptr<const Batch> batch;  // aliases pre_prepare->batch; shared with the CommitEffect
-  std::map<NodeId, Prepare> prepares;  // the latest prepare of each replica
-  std::map<NodeId, Commit> commits;    // the latest commit of each replica
+  VoteTable<Prepare> prepares;         // the latest prepare of each replica
+  VoteTable<Commit> commits;           // the latest commit of each replica
   std::optional<PreparedProof> prepared;  // highest-view prepared certificate (P-set)
   bool prepare_sent = false;              // for pre_prepare->view
   bool commit_sent = false;               // for pre_prepare->view
