@@ -150,7 +150,7 @@ ExecutionResult StateMachine::execute(std::shared_ptr<const Batch> batch, const 
                                       View view, std::uint64_t slot, Effects& out) {
   if (!batch) batch = std::make_shared<const Batch>();  // a null request: an empty batch
   // Write-ahead: the batch is durable before anything that depends on its execution.
-  out.persist(log_key(position_.next()), encode_log_entry(LogEntry{view, slot, *batch}));
+  out.persist(log_key(position_.next()), encode_log_entry(view, slot, *batch));
   ExecutionResult result;
   result.requests = apply_batch(*batch);
   result.position = position_;

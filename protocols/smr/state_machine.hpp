@@ -101,6 +101,8 @@ struct LogEntry {
   bool operator==(const LogEntry&) const = default;
 };
 Bytes encode_log_entry(const LogEntry& e);
+// The same bytes as encode_log_entry(LogEntry{view, slot, batch}), without copying the batch.
+Bytes encode_log_entry(View view, std::uint64_t slot, const Batch& batch);
 std::optional<LogEntry> decode_log_entry(std::span<const std::uint8_t> bytes);
 inline constexpr const char* kSnapshotKey = "smr/snapshot";
 inline constexpr const char* kLogKeyPrefix = "smr/log/";
