@@ -34,9 +34,10 @@ void put_reply_window(Writer& w, const std::deque<std::pair<RequestId, Bytes>>& 
   }
 }
 
-void put_clients(Writer& w, const std::map<ClientId, ClientEntry>& clients) {
+void put_clients(Writer& w, std::span<const SnapshotClient> clients) {
   w.u32(static_cast<std::uint32_t>(clients.size()));
-  for (const auto& [c, e] : clients) {
+  for (const auto& [c, entry] : clients) {
+    const ClientEntry& e = *entry;
     put(w, c);
     put(w, e.last_request);
     w.bytes(e.last_result);
@@ -183,7 +184,7 @@ bool snapshot_hash_valid(const Snapshot& s) {
 
 namespace {
 void put_snapshot(Writer& w, Seq position, const Bytes& app_state,
-                  const std::map<ClientId, ClientEntry>& clients, const Digest& state_hash) {
+                  std::span<const SnapshotClient> clients, const Digest& state_hash) {
   w.u8(kSnapshotTag);
   put(w, position);
   w.bytes(app_state);
@@ -194,14 +195,22 @@ void put_snapshot(Writer& w, Seq position, const Bytes& app_state,
 
 // Sized first, then written into one allocation: a PBFT replica encodes a snapshot at
 // every checkpoint, and growing the buffer by doubling copied it twice over.
-Bytes encode_snapshot(Seq position, const Bytes& app_state,
-                      const std::map<ClientId, ClientEntry>& clients, const Digest& state_hash) {
+Bytes encode_snapshot(Seq position, const Bytes& app_state, std::span<const SnapshotClient> clients,
+                      const Digest& state_hash) {
   Writer size(Writer::Mode::count);
   put_snapshot(size, position, app_state, clients, state_hash);
   Writer w;
   w.reserve(size.size());
   put_snapshot(w, position, app_state, clients, state_hash);
   return w.take();
+}
+
+Bytes encode_snapshot(Seq position, const Bytes& app_state,
+                      const std::map<ClientId, ClientEntry>& clients, const Digest& state_hash) {
+  std::vector<SnapshotClient> table;
+  table.reserve(clients.size());
+  for (const auto& [c, e] : clients) table.push_back(SnapshotClient{c, &e});
+  return encode_snapshot(position, app_state, table, state_hash);
 }
 
 Bytes encode_snapshot(const Snapshot& s) {

@@ -53,27 +53,25 @@ void StateMachine::recompute_state_hash() {
 }
 
 void StateMachine::rebuild_client_digests() {
-  client_digests_.clear();
   table_digest_ = Digest{};
-  for (const auto& [c, e] : clients_) {
-    ClientDigests d;
-    for (const auto& [id, result] : e.recent) {
-      d.replies.push_back(reply_digest(c, id, result));
-      d.reply_cache = digest_add(d.reply_cache, d.replies.back());
+  for (auto& [c, s] : clients_) {
+    s.replies.clear();
+    s.reply_cache = Digest{};
+    for (const auto& [id, result] : s.entry.recent) {
+      s.replies.push_back(reply_digest(c, id, result));
+      s.reply_cache = digest_add(s.reply_cache, s.replies.back());
     }
-    d.client = client_digest(c, e, d.reply_cache);
-    client_digests_.emplace_hint(client_digests_.end(), c, d);
-    table_digest_ = digest_add(table_digest_, d.client);
+    s.client = client_digest(c, s.entry, s.reply_cache);
+    table_digest_ = digest_add(table_digest_, s.client);
   }
 }
 
 // Swaps the client's old digest for its current one in the table digest (a new client's
 // old digest is zero, so subtracting it is a no-op).
-void StateMachine::refresh_client_digest(ClientId c) {
-  ClientDigests& d = client_digests_[c];
-  table_digest_ = digest_sub(table_digest_, d.client);
-  d.client = client_digest(c, clients_.at(c), d.reply_cache);
-  table_digest_ = digest_add(table_digest_, d.client);
+void StateMachine::refresh_client_digest(ClientId c, ClientState& s) {
+  table_digest_ = digest_sub(table_digest_, s.client);
+  s.client = client_digest(c, s.entry, s.reply_cache);
+  table_digest_ = digest_add(table_digest_, s.client);
 }
 
 Digest StateMachine::state_hash() const {
@@ -82,7 +80,7 @@ Digest StateMachine::state_hash() const {
 
 const ClientEntry* StateMachine::client_entry(ClientId c) const {
   auto it = clients_.find(c);
-  return it == clients_.end() ? nullptr : &it->second;
+  return it == clients_.end() ? nullptr : &it->second.entry;
 }
 
 bool StateMachine::already_executed(ClientId c, RequestId id) const {
@@ -93,47 +91,72 @@ bool StateMachine::already_executed(ClientId c, RequestId id) const {
 // At-most-once: an executed request is not applied again; it gets its cached result
 // while that is in the window, an empty result after.
 Bytes StateMachine::apply_request(const Request& r, bool& duplicate) {
-  auto it = clients_.find(r.client);
-  if (it != clients_.end() && it->second.executed(r.id)) {
+  auto it = clients_.lower_bound(r.client);
+  const bool known = it != clients_.end() && it->first == r.client;
+  if (known && it->second.entry.executed(r.id)) {
     duplicate = true;
-    const Bytes* cached = it->second.result_of(r.id);
+    const Bytes* cached = it->second.entry.result_of(r.id);
     return cached ? *cached : Bytes{};
   }
   duplicate = false;
   Bytes result = app_->apply(r.operation);
-  ClientEntry& e = it != clients_.end() ? it->second : clients_[r.client];
-  ClientDigests& d = client_digests_[r.client];
-  const Digest reply = reply_digest(r.client, r.id, result);
-  const std::size_t at = e.insert(r.id, result);
-  d.replies.insert(d.replies.begin() + static_cast<std::ptrdiff_t>(at), reply);
-  d.reply_cache = digest_add(d.reply_cache, reply);
-  if (e.recent.size() > kReplyCacheWindow) {
-    e.floor = std::max(e.floor, e.recent.front().first.next());
-    d.reply_cache = digest_sub(d.reply_cache, d.replies.front());
-    e.recent.erase(e.recent.begin());
-    d.replies.erase(d.replies.begin());
-  }
-  if (r.id >= e.last_request) {
-    e.last_request = r.id;
-    e.last_result = result;
+  if (!known) it = clients_.emplace_hint(it, r.client, ClientState{});
+  record_result(it->second, r.client, r.id, result);
+  if (!it->second.touched) {
+    it->second.touched = true;
+    touched_.push_back(&*it);
   }
   return result;
+}
+
+// Adds a newly executed id to the reply window (evicting the oldest entry when it
+// overflows, which raises the floor) and to the window's digest.
+void StateMachine::record_result(ClientState& s, ClientId c, RequestId id, const Bytes& result) {
+  ClientEntry& e = s.entry;
+  const Digest reply = reply_digest(c, id, result);
+  s.reply_cache = digest_add(s.reply_cache, reply);
+  if (e.recent.size() == kReplyCacheWindow && id > e.recent.back().first) {
+    // The steady state: the newest id enters a full window and the oldest leaves; its
+    // buffer takes the new result (no allocation).
+    e.floor = std::max(e.floor, e.recent.front().first.next());
+    s.reply_cache = digest_sub(s.reply_cache, s.replies.front());
+    Bytes buffer = std::move(e.recent.front().second);
+    buffer.assign(result.begin(), result.end());
+    e.recent.pop_front();
+    s.replies.pop_front();
+    e.recent.emplace_back(id, std::move(buffer));
+    s.replies.push_back(reply);
+  } else {
+    const std::size_t at = e.insert(id, result);
+    s.replies.insert(s.replies.begin() + static_cast<std::ptrdiff_t>(at), reply);
+    if (e.recent.size() > kReplyCacheWindow) {
+      e.floor = std::max(e.floor, e.recent.front().first.next());
+      s.reply_cache = digest_sub(s.reply_cache, s.replies.front());
+      e.recent.pop_front();
+      s.replies.pop_front();
+    }
+  }
+  if (id >= e.last_request) {
+    e.last_request = id;
+    e.last_result = result;
+  }
 }
 
 std::vector<ExecutedRequest> StateMachine::apply_batch(const Batch& batch) {
   position_ = position_.next();
   std::vector<ExecutedRequest> executed;
   executed.reserve(batch.size());
-  std::vector<ClientId> touched;
+  touched_.clear();
   for (const auto& r : batch) {
     ExecutedRequest e{&r, {}, false};
     e.result = apply_request(r, e.duplicate);
-    if (!e.duplicate) touched.push_back(r.client);
     executed.push_back(std::move(e));
   }
-  std::sort(touched.begin(), touched.end());
-  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
-  for (ClientId c : touched) refresh_client_digest(c);
+  // The table digest is a sum: the order in which clients are refreshed does not matter.
+  for (auto* client : touched_) {
+    refresh_client_digest(client->first, client->second);
+    client->second.touched = false;
+  }
   commands_since_snapshot_ += batch.size();
   recompute_state_hash();
   return executed;
@@ -164,12 +187,21 @@ ExecutionResult StateMachine::execute(std::shared_ptr<const Batch> batch, const 
   return result;
 }
 
+std::map<ClientId, ClientEntry> StateMachine::client_table() const {
+  std::map<ClientId, ClientEntry> table;
+  for (const auto& [c, s] : clients_) table.emplace_hint(table.end(), c, s.entry);
+  return table;
+}
+
 Snapshot StateMachine::take_snapshot() const {
-  return Snapshot{position_, app_->snapshot(), clients_, state_hash_};
+  return Snapshot{position_, app_->snapshot(), client_table(), state_hash_};
 }
 
 Bytes StateMachine::encoded_snapshot() const {
-  return encode_snapshot(position_, app_->snapshot(), clients_, state_hash_);
+  std::vector<SnapshotClient> table;
+  table.reserve(clients_.size());
+  for (const auto& [c, s] : clients_) table.push_back(SnapshotClient{c, &s.entry});
+  return encode_snapshot(position_, app_->snapshot(), table, state_hash_);
 }
 
 void StateMachine::take_durable_snapshot(Effects& out) {
@@ -207,7 +239,9 @@ bool StateMachine::load_snapshot(const Snapshot& s) {
     return false;
   }
   position_ = s.position;
-  clients_ = s.clients;
+  clients_.clear();
+  for (const auto& [c, e] : s.clients)
+    clients_.emplace_hint(clients_.end(), c, ClientState{})->second.entry = e;
   rebuild_client_digests();
   state_hash_ = s.state_hash;
   commands_since_snapshot_ = 0;

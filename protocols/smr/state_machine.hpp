@@ -66,6 +66,14 @@ struct Snapshot {
 Bytes encode_snapshot(const Snapshot& s);
 Bytes encode_snapshot(Seq position, const Bytes& app_state,
                       const std::map<ClientId, ClientEntry>& clients, const Digest& state_hash);
+// A client table as encode_snapshot reads it, in increasing id order: lets a caller that
+// keeps its entries in another container encode them without copying them into a map.
+struct SnapshotClient {
+  ClientId id;
+  const ClientEntry* entry;
+};
+Bytes encode_snapshot(Seq position, const Bytes& app_state, std::span<const SnapshotClient> clients,
+                      const Digest& state_hash);
 // Strict: rejects trailing bytes and client tables that are not sorted; does not check
 // the hash (install_snapshot and recover do).
 std::optional<Snapshot> decode_snapshot(std::span<const std::uint8_t> bytes);
@@ -161,36 +169,44 @@ class StateMachine {
   bool install_snapshot(const Snapshot& s, Effects& out);
 
  private:
+  // One client's entry with the digests kept in step with it, so that executing a
+  // request finds everything about its client with one map lookup.
+  struct ClientState {
+    ClientEntry entry;
+    Digest reply_cache;  // reply_cache_digest of the entry
+    Digest client;       // client_digest of the entry; zero until first counted
+    // reply_digest of each entry of entry.recent, index for index: an evicted reply is
+    // subtracted without hashing it a second time.
+    std::deque<Digest> replies;
+    bool touched = false;  // executed a request in the batch being applied
+  };
+  using ClientMap = std::map<ClientId, ClientState>;
+
   Bytes apply_request(const Request& r, bool& duplicate);
+  void record_result(ClientState& s, ClientId c, RequestId id, const Bytes& result);
   std::vector<ExecutedRequest> apply_batch(const Batch& batch);
   void take_durable_snapshot(Effects& out);
   void erase_log_up_to(Seq last, Effects& out);
   void reset_to_initial();
   bool load_snapshot(const Snapshot& s);
+  std::map<ClientId, ClientEntry> client_table() const;
   void rebuild_client_digests();
-  void refresh_client_digest(ClientId c);
+  void refresh_client_digest(ClientId c, ClientState& s);
   void recompute_state_hash();
 
   std::unique_ptr<Application> app_;
   std::uint64_t snapshot_interval_;
   Seq position_;
   std::uint64_t commands_since_snapshot_ = 0;
-  std::map<ClientId, ClientEntry> clients_;
+  ClientMap clients_;
   std::optional<Snapshot> durable_snapshot_;
   Bytes initial_app_state_;  // the application's state before any command
   Seq log_first_{1};         // lowest position whose log entry may still be stored
   Digest state_hash_;        // cached hash of the current state
-  // client_digest of each entry in clients_, and their sum (client_table_digest), kept
-  // up to date per touched client so a commit does not re-encode the whole table.
-  struct ClientDigests {
-    Digest reply_cache;  // reply_cache_digest of the entry
-    Digest client;       // client_digest of the entry; zero until first counted
-    // reply_digest of each entry of ClientEntry::recent, index for index: an evicted
-    // reply is subtracted without hashing it a second time.
-    std::deque<Digest> replies;
-  };
-  std::map<ClientId, ClientDigests> client_digests_;
+  // Sum of the clients' `client` digests (client_table_digest), kept up to date per
+  // touched client so a commit does not re-encode the whole table.
   Digest table_digest_;
+  std::vector<ClientMap::value_type*> touched_;  // clients of the batch being applied
 };
 
 }  // namespace knhk::smr
