@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/net_options.hpp"
 #include "net/cluster_file.hpp"
 #include "net/udp_client.hpp"
 
@@ -23,9 +24,13 @@ int client_command(const std::vector<std::string>& args, CommandIo io) {
       "first-client", po::value(&o.first_client)->default_value(0), "first client identity")(
       "request-timeout", po::value(&timeout)->default_value("1s"), "retransmit after this")(
       "quiet", "no progress line");
+  add_max_datagram_option(opts, o.max_datagram_bytes,
+                          "largest datagram this client sends (overrides the cluster file's "
+                          "max_datagram)");
   po::variables_map vm;
   const char* synopsis =
-      "knhk client --cluster FILE --requests N | --duration S [--rate R] [--concurrency C]";
+      "knhk client --cluster FILE --requests N | --duration S [--rate R] [--concurrency C] "
+      "[--max-datagram BYTES]";
   if (auto code = parse_options("client", synopsis, args, opts, {}, vm, io)) return *code;
   if (vm.count("requests") == (duration.empty() ? 0u : 1u)) {
     io.err << "knhk client: give exactly one of --requests and --duration\n";

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "cli/commands.hpp"
+#include "cli/net_options.hpp"
 #include "net/cluster_file.hpp"
 #include "net/node_runner.hpp"
 
@@ -24,12 +25,15 @@ int cluster_command(const std::vector<std::string>& args, CommandIo io) {
       "node I serves metrics on this + I")("dir", po::value(&dir)->default_value("knhk-cluster"),
                                            "keys, logs, pid files, data")(
       "no-fsync", "start nodes with --no-fsync (survive SIGKILL, not power loss)");
+  add_max_datagram_option(opts, o.max_datagram_bytes,
+                          "start nodes with --max-datagram BYTES (and write it into a cluster "
+                          "file created now)");
   po::positional_options_description positional;
   positional.add("action", 1);
   po::variables_map vm;
   const char* synopsis =
-      "knhk cluster up --nodes N --protocol P [--base-port P] [--dir D] | knhk cluster down [--dir "
-      "D]";
+      "knhk cluster up --nodes N --protocol P [--base-port P] [--dir D] [--max-datagram BYTES] | "
+      "knhk cluster down [--dir D]";
   if (auto code = parse_options("cluster", synopsis, args, opts, positional, vm, io)) return *code;
   o.dir = dir;
   o.fsync = vm.count("no-fsync") == 0;

@@ -1,5 +1,6 @@
 // `knhk keygen`: ed25519 keys and the cluster file for real nodes (net/node_runner.hpp).
 #include "cli/commands.hpp"
+#include "cli/net_options.hpp"
 #include "net/cluster_file.hpp"
 #include "net/node_runner.hpp"
 
@@ -23,9 +24,14 @@ int keygen_command(const std::vector<std::string>& args, CommandIo io) {
       "client requests/replies: mac (MAC authenticators) | signature (ed25519)")(
       "app", po::value(&app), "kv | bank | noop (kv)")("out", po::value(&out)->required(),
                                                        "directory for the keys and cluster.yaml");
+  std::optional<std::size_t> max_datagram;
+  add_max_datagram_option(opts, max_datagram,
+                          "max_datagram of the cluster file: largest datagram every process "
+                          "sends (default 65000; 1400 on a 1,500-byte-MTU network)");
   po::variables_map vm;
   const char* synopsis =
-      "knhk keygen --nodes N --protocol pbft|hotstuff [--host H] [--base-port P] --out DIR";
+      "knhk keygen --nodes N --protocol pbft|hotstuff [--host H] [--base-port P] "
+      "[--max-datagram BYTES] --out DIR";
   if (auto code = parse_options("keygen", synopsis, args, opts, {}, vm, io)) return *code;
   if (protocol != "pbft" && protocol != "hotstuff") {
     io.err << "knhk keygen: --protocol must be pbft or hotstuff\n";
@@ -36,6 +42,7 @@ int keygen_command(const std::vector<std::string>& args, CommandIo io) {
     return kExitUsage;
   }
   k.client_macs = client_auth == "mac";
+  if (max_datagram) k.max_datagram_bytes = *max_datagram;
   try {
     k.params =
         net::default_real_params(protocol == "pbft" ? ProtocolKind::pbft : ProtocolKind::hotstuff);

@@ -1,5 +1,6 @@
 // `knhk node`: one replica over real UDP until SIGINT/SIGTERM (net/node_runner.hpp).
 #include "cli/commands.hpp"
+#include "cli/net_options.hpp"
 #include "net/cluster_file.hpp"
 #include "net/node_runner.hpp"
 
@@ -16,10 +17,14 @@ int node_command(const std::vector<std::string>& args, CommandIo io) {
       "data", po::value(&data), "data directory (durable log); restart recovers from it")(
       "metrics-port", po::value<std::uint16_t>(), "serve Prometheus metrics over HTTP here")(
       "no-fsync", "do not fdatasync the log: survives SIGKILL, not power loss");
-  po::variables_map vm;
-  const char* synopsis = "knhk node --cluster FILE --id I [--data DIR] [--metrics-port P]";
-  if (auto code = parse_options("node", synopsis, args, opts, {}, vm, io)) return *code;
   net::NodeOptions o;
+  add_max_datagram_option(opts, o.max_datagram_bytes,
+                          "largest datagram this node sends (overrides the cluster file's "
+                          "max_datagram; 1400 on a 1,500-byte-MTU network)");
+  po::variables_map vm;
+  const char* synopsis =
+      "knhk node --cluster FILE --id I [--data DIR] [--metrics-port P] [--max-datagram BYTES]";
+  if (auto code = parse_options("node", synopsis, args, opts, {}, vm, io)) return *code;
   o.cluster_file = cluster;
   o.id = NodeId(id);
   if (!data.empty()) o.data_dir = data;

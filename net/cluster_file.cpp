@@ -2,8 +2,10 @@
 
 #include "protocols/common/session_keys.hpp"
 
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -78,6 +80,10 @@ ClusterFile parse_cluster(const YAML::Node& root, const std::filesystem::path& p
   if (client_auth != "mac" && client_auth != "signature")
     throw ConfigError("client_auth must be 'mac' or 'signature', not '" + client_auth + "'");
   c.client_macs = client_auth == "mac";
+  if (const YAML::Node limit = root["max_datagram"]) {
+    if (!limit.IsScalar()) throw ConfigError("max_datagram must be a number of bytes");
+    c.max_datagram_bytes = parse_max_datagram(limit.as<std::string>(), "max_datagram");
+  }
   return c;
 }
 
@@ -100,6 +106,21 @@ Duration parse_duration(const std::string& text) {
   if (scale < 0 || !std::isfinite(value) || value < 0 || value * scale > 1e15)
     throw ConfigError("malformed duration '" + text + "' (e.g. 250us, 2ms, 1.5s)");
   return Duration::nanos(static_cast<std::int64_t>(value * scale));
+}
+
+std::size_t parse_max_datagram(const std::string& text, const std::string& what) {
+  std::string range = fmt::format(
+      "{} must be a whole number of bytes from {} (frame header, tag and the fragment size "
+      "that fits a {} MiB message in {} fragments) to {}; ~1400 for a 1,500-byte MTU",
+      what, kMinDatagramBytes, kMaxNetMessageBytes >> 20, kMaxFragments, kMaxDatagramBytes);
+  bool digits =
+      !text.empty() && text.size() <= 9 &&
+      std::all_of(text.begin(), text.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+  if (!digits) throw ConfigError(range + ", not '" + text + "'");
+  std::size_t value = std::stoul(text);
+  if (value < kMinDatagramBytes || value > kMaxDatagramBytes)
+    throw ConfigError(range + ", not " + text);
+  return value;
 }
 
 const NodeEntry* ClusterFile::node(NodeId id) const {
@@ -156,6 +177,8 @@ std::string render_cluster_file(const ClusterFile& c) {
     << "  keys: " << p.keys << "\n"
     << "crypto: ed25519\n"
     << "client_auth: " << (c.client_macs ? "mac" : "signature") << "\n"
+    << "# largest UDP datagram each process sends (bytes; ~1400 on a 1,500-byte-MTU network)\n"
+    << "max_datagram: " << c.max_datagram_bytes << "\n"
     << "key_dir: .\n"
     << "nodes:\n";
   for (const auto& n : c.nodes)

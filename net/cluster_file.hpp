@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "net/frame.hpp"
 #include "net/link_keys.hpp"
 #include "protocols/common/crypto.hpp"
 #include "protocols/common/params.hpp"
@@ -30,6 +31,10 @@ struct ClusterFile {
   // How client requests and replies are authenticated: MAC authenticators from session
   // keys (`client_auth: mac`, the default) or ed25519 signatures (`signature`).
   bool client_macs = true;
+  // The largest UDP datagram every process of the cluster sends (`max_datagram`; 65,000
+  // when absent): ~1,400 on a 1,500-byte-MTU network, so that no datagram is IP-fragmented.
+  // A process may override it (--max-datagram); receivers accept up to 65,000 anyway.
+  std::size_t max_datagram_bytes = kMaxDatagramBytes;
 
   QuorumRules quorum() const { return {static_cast<std::uint32_t>(nodes.size())}; }
   const NodeEntry* node(NodeId id) const;
@@ -64,5 +69,9 @@ std::string to_hex(std::span<const std::uint8_t> bytes);
 bool from_hex(const std::string& hex, std::span<std::uint8_t> out);
 // "250us", "2ms", "1.5s"; throws ConfigError otherwise.
 Duration parse_duration(const std::string& text);
+// A datagram size limit in bytes, kMinDatagramBytes..kMaxDatagramBytes, written as a
+// plain decimal number ("1400"); throws ConfigError naming `what` (the key or flag) and
+// the accepted range otherwise.
+std::size_t parse_max_datagram(const std::string& text, const std::string& what);
 
 }  // namespace knhk::net

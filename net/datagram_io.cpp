@@ -77,6 +77,7 @@ std::size_t BatchSender::flush(int fd) {
   iovecs_.resize(count);
   headers_.resize(count);
   for (std::size_t i = 0; i < count; ++i) {
+    largest_sent_ = std::max(largest_sent_, datagrams_[i].size());
     iovecs_[i] = {datagrams_[i].data(), datagrams_[i].size()};
     headers_[i] = {};
     headers_[i].msg_hdr.msg_name = &addresses_[i];

@@ -40,19 +40,26 @@ class BatchReceiver {
 
 class BatchSender {
  public:
+  // `max_datagram_bytes` is the sending process's limit (WireConfig::max_datagram_bytes):
+  // frames share a datagram only while the sum stays within it.
   explicit BatchSender(std::size_t max_datagram_bytes = kMaxDatagramBytes)
       : max_bytes_(max_datagram_bytes) {}
-  // Queues one frame (at most max_datagram_bytes); nothing is sent before flush(). Frames
-  // to one address keep their order.
+  // Queues one frame (a Wire with the same limit never seals a longer one; a longer one
+  // would go alone, never joined to others); nothing is sent before flush(). Frames to
+  // one address keep their order.
   void queue(Bytes frame, const boost::asio::ip::udp::endpoint& to);
   bool empty() const { return datagrams_.empty(); }
   std::size_t size() const { return datagrams_.size(); }  // datagrams, not frames
+  std::size_t max_datagram_bytes() const { return max_bytes_; }
+  // The longest datagram flush() has handed to the kernel (knhk_datagram_bytes_max).
+  std::size_t largest_sent() const { return largest_sent_; }
   // Sends every queued datagram (IPv4 destinations). Returns how many the kernel refused
   // (buffer full, unreachable); UDP may lose them anyway.
   std::size_t flush(int fd);
 
  private:
   std::size_t max_bytes_;
+  std::size_t largest_sent_ = 0;
   std::vector<Bytes> datagrams_;
   std::vector<sockaddr_in> addresses_;
   // The datagram still being filled for each address (IPv4 address, port).

@@ -30,10 +30,23 @@ inline constexpr std::uint32_t kFrameMagic = 0x4B484E4B;
 inline constexpr std::uint8_t kWireVersion = 2;
 inline constexpr std::size_t kHeaderBytes = 31;
 inline constexpr std::size_t kTagBytes = 32;
-// IPv4 UDP payload limit is 65507; stay below it with room to spare.
+// IPv4 UDP payload limit is 65507; stay below it with room to spare. The largest datagram
+// a receiver accepts, whatever it sends itself, and the default send limit: fine on
+// loopback, IP-fragmented on a 1,500-byte-MTU network (max_datagram in the cluster file
+// or --max-datagram lowers the send limit, docs/real-nodes.md).
 inline constexpr std::size_t kMaxDatagramBytes = 65000;
 // Largest message the transport reassembles (state transfer snapshots included).
 inline constexpr std::uint32_t kMaxNetMessageBytes = 16u << 20;
+// The header counts fragments in 16 bits.
+inline constexpr std::size_t kMaxFragments = 0xFFFF;
+// The smallest send limit: a header, a tag, and enough payload per fragment that the
+// largest message still fits in kMaxFragments fragments (257 bytes: 320 in all). A lower
+// limit would let a node start and then fail every state transfer above 64 KiB.
+inline constexpr std::size_t kMinFragmentPayloadBytes =
+    (kMaxNetMessageBytes + kMaxFragments - 1) / kMaxFragments;
+inline constexpr std::size_t kMinDatagramBytes =
+    kHeaderBytes + kTagBytes + kMinFragmentPayloadBytes;
+static_assert(kMinDatagramBytes == 320);
 
 struct FrameHeader {
   Principal sender;

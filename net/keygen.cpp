@@ -31,6 +31,7 @@ ClusterFile keygen(const KeygenOptions& o) {
   c.params.crypto = CryptoScheme::ed25519;
   c.key_dir = o.out;
   c.client_macs = o.client_macs;
+  c.max_datagram_bytes = o.max_datagram_bytes;
   for (std::uint32_t i = 0; i < o.nodes; ++i) {
     KeyFile k{Principal::replica(NodeId(i)), ed25519_random_keypair()};
     write_key_file(node_key_path(o.out, NodeId(i)), k);

@@ -33,6 +33,10 @@ pid_t spawn_node(const LocalClusterOptions& o, const fs::path& cluster, std::uin
                                    "--metrics-port",
                                    std::to_string(o.metrics_base_port + i)};
   if (!o.fsync) args.push_back("--no-fsync");
+  if (o.max_datagram_bytes) {
+    args.push_back("--max-datagram");
+    args.push_back(std::to_string(*o.max_datagram_bytes));
+  }
   std::string log = (o.dir / ("node-" + std::to_string(i) + ".log")).string();
   pid_t pid = ::fork();
   if (pid != 0) return pid;
@@ -65,6 +69,7 @@ int local_cluster_up(const LocalClusterOptions& o, std::ostream& out) {
     k.params = default_real_params(o.protocol);
     k.base_port = o.base_port;
     k.out = o.dir;
+    if (o.max_datagram_bytes) k.max_datagram_bytes = *o.max_datagram_bytes;
     keygen(k);
     out << "keys and " << cluster.string() << " written\n";
   }

@@ -54,16 +54,18 @@ int run_node(const NodeOptions& o, std::ostream& out) {
   std::unique_ptr<Replica> replica = make_replica(setup);
 
   asio::io_context io(1);
-  UdpHost host(io, UdpHostConfig{o.id, cluster, key.keys, o.data_dir, o.fsync, {}},
-               std::move(replica));
+  UdpHostConfig config{o.id, cluster, key.keys, o.data_dir, o.fsync, {}};
+  config.wire.max_datagram_bytes = o.max_datagram_bytes.value_or(cluster.max_datagram_bytes);
+  UdpHost host(io, std::move(config), std::move(replica));
   host.start();
   std::unique_ptr<MetricsServer> metrics;
   if (o.metrics_port)
     metrics = std::make_unique<MetricsServer>(io, "0.0.0.0", *o.metrics_port,
                                               [&host] { return host.render_metrics(); });
-  spdlog::info("node {}: {} replica on {}:{} ({} nodes, f = {}){}{}", o.id.value,
-               to_string(cluster.params.kind), cluster.node(o.id)->host, cluster.node(o.id)->port,
-               cluster.nodes.size(), cluster.quorum().f(),
+  spdlog::info("node {}: {} replica on {}:{} ({} nodes, f = {}, datagrams up to {} bytes){}{}",
+               o.id.value, to_string(cluster.params.kind), cluster.node(o.id)->host,
+               cluster.node(o.id)->port, cluster.nodes.size(), cluster.quorum().f(),
+               o.max_datagram_bytes.value_or(cluster.max_datagram_bytes),
                o.data_dir ? ", data " + o.data_dir->string() : ", no --data: state is volatile",
                metrics ? fmt::format(", metrics on :{}", metrics->port()) : "");
   asio::steady_timer status_timer(io);

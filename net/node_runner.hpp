@@ -20,6 +20,7 @@ struct KeygenOptions {
   std::uint32_t clients = 64;  // client identities (one outstanding request each)
   std::filesystem::path out;
   bool client_macs = true;  // cluster file's client_auth: mac (else signature)
+  std::size_t max_datagram_bytes = kMaxDatagramBytes;  // cluster file's max_datagram
 };
 // Writes OUT/node-I.key, OUT/client-C.key (0600) and OUT/cluster.yaml; returns the file.
 ClusterFile keygen(const KeygenOptions& o);
@@ -32,6 +33,8 @@ struct NodeOptions {
   std::optional<std::filesystem::path> data_dir;
   std::optional<std::uint16_t> metrics_port;
   bool fsync = true;
+  // Overrides the cluster file's max_datagram for what this node sends (--max-datagram).
+  std::optional<std::size_t> max_datagram_bytes;
   Duration status_interval = Duration::secs(5);  // status line to the log
 };
 // Runs the replica until SIGINT/SIGTERM, then writes a final status line (view,
@@ -46,6 +49,9 @@ struct LocalClusterOptions {
   std::filesystem::path dir = "knhk-cluster";
   std::filesystem::path knhk_binary;  // the executable to start as `knhk node`
   bool fsync = true;                  // false: nodes run with --no-fsync
+  // Given: nodes run with --max-datagram, and a cluster file created here says so too
+  // (so `knhk client` against it follows); absent: the cluster file decides.
+  std::optional<std::size_t> max_datagram_bytes;
 };
 // Starts the nodes as background processes (keys via keygen on first use; pid files,
 // logs and data directories under dir). Returns 0 when every node is running.

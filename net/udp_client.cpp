@@ -89,7 +89,14 @@ class LoadRunner {
   std::uint64_t stale_replies_ = 0;  // dropped unopened (is_stale_reply)
 };
 
-LoadRunner::LoadRunner(const ClientOptions& o) : o_(o), socket_(io_), timer_(io_) {
+WireConfig client_wire(const ClientOptions& o) {
+  WireConfig c;
+  c.max_datagram_bytes = o.max_datagram_bytes.value_or(o.cluster.max_datagram_bytes);
+  return c;
+}
+
+LoadRunner::LoadRunner(const ClientOptions& o)
+    : o_(o), socket_(io_), timer_(io_), outbox_(client_wire(o).max_datagram_bytes) {
   for (const auto& n : o.cluster.nodes) replicas_.push_back(resolve_udp(io_, n.host, n.port));
   auto verifier = o.cluster.verifier();
   RequestId first = first_request_id();
@@ -105,7 +112,7 @@ LoadRunner::LoadRunner(const ClientOptions& o) : o_(o), socket_(io_), timer_(io_
     std::shared_ptr<const Signer> signer = o.cluster.signer(self, key.keys);
     identities_.push_back(std::make_unique<Identity>(
         Identity{ClientCore(config, signer, verifier),
-                 Wire(LinkKeys(self, key.keys, o.cluster.directory()))}));
+                 Wire(LinkKeys(self, key.keys, o.cluster.directory()), client_wire(o))}));
     identities_.back()->wire.derive_keys(Principal::Kind::replica);
   }
   socket_.open(udp::v4());
@@ -124,6 +131,7 @@ ClientReport LoadRunner::run() {
   io_.run();
   report_.seconds = (steady_now() - started_).seconds();
   std::sort(report_.latency_ms.begin(), report_.latency_ms.end());
+  report_.largest_datagram_sent = outbox_.largest_sent();
   // Stale replies are what ClientCore would have rejected as unknown_request.
   if (stale_replies_ > 0) report_.rejected_replies["unknown_request"] += stale_replies_;
   for (const auto& id : identities_) {

@@ -23,6 +23,8 @@ struct ClientOptions {
   std::uint32_t concurrency = 1;  // identities first_client .. first_client + concurrency - 1
   std::optional<std::uint64_t> requests;  // stop after this many completions ...
   std::optional<Duration> duration;       // ... or after this long
+  // Overrides the cluster file's max_datagram for what this process sends.
+  std::optional<std::size_t> max_datagram_bytes;
   double rate = 0;  // submissions per second over all identities; 0: closed loop
   Duration request_timeout = Duration::secs(1);
   // Give up when nothing completes for this long (a dead cluster must not hang us).
@@ -42,6 +44,7 @@ struct ClientReport {
   std::vector<double> latency_ms;  // sorted
   std::map<std::string, std::uint64_t> rejected_replies;
   DropCounters drops;
+  std::size_t largest_datagram_sent = 0;  // bytes; at most the send limit
   bool stalled = false;
 
   double throughput() const { return seconds > 0 ? static_cast<double>(completed) / seconds : 0; }

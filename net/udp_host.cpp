@@ -1,5 +1,6 @@
 #include "net/udp_host.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/ip/udp.hpp>
@@ -47,7 +48,8 @@ UdpHost::UdpHost(asio::io_context& io, UdpHostConfig config, std::unique_ptr<Rep
       socket_(io),
       wire_(link_keys_for(config_), config_.wire),
       housekeeping_timer_(io),
-      metrics_(config_.id, static_cast<std::uint32_t>(config_.cluster.nodes.size()), steady_now()) {
+      metrics_(config_.id, static_cast<std::uint32_t>(config_.cluster.nodes.size()), steady_now()),
+      outbox_(config_.wire.max_datagram_bytes) {
   for (const auto& n : config_.cluster.nodes) peers_[n.id] = resolve_udp(io_, n.host, n.port);
 }
 
@@ -135,6 +137,7 @@ void UdpHost::inject_datagram(std::span<const std::uint8_t> bytes, const udp::en
 
 void UdpHost::on_datagram(std::span<const std::uint8_t> bytes, const udp::endpoint& from) {
   ++datagrams_in_;
+  largest_in_ = std::max(largest_in_, bytes.size());
   Time now = steady_now();
   wire_.open_all(bytes, now, [&](Received&& r) { on_received(std::move(r), from, now); });
 }
@@ -327,8 +330,17 @@ void UdpHost::housekeeping() {
 }
 
 std::string UdpHost::render_metrics() const {
-  return metrics_.render(replica_->status(), wire_.drops(), datagrams_in_, datagrams_out_,
-                         store_ ? store_->syncs() : 0);
+  std::string text = metrics_.render(replica_->status(), wire_.drops(), datagrams_in_,
+                                     datagrams_out_, store_ ? store_->syncs() : 0);
+  // The send limit in force and the longest datagrams seen, to check a cluster on a
+  // 1,500-byte-MTU network sends nothing the network would IP-fragment.
+  text += fmt::format(
+      "# TYPE knhk_max_datagram_bytes gauge\nknhk_max_datagram_bytes {}\n"
+      "# TYPE knhk_datagram_bytes_max gauge\n"
+      "knhk_datagram_bytes_max{{direction=\"sent\"}} {}\n"
+      "knhk_datagram_bytes_max{{direction=\"received\"}} {}\n",
+      wire_.max_datagram_bytes(), outbox_.largest_sent(), largest_in_);
+  return text;
 }
 
 }  // namespace knhk::net

@@ -37,7 +37,7 @@ struct UdpHostConfig {
   Ed25519KeyPair keys;
   std::optional<std::filesystem::path> data_dir;  // none: nothing survives a restart
   bool fsync = true;  // false: the store survives process crashes but not power loss
-  WireConfig wire{};
+  WireConfig wire{};  // wire.max_datagram_bytes also bounds the packing of frames
 };
 
 class UdpHost {
@@ -102,6 +102,7 @@ class UdpHost {
   BatchSender outbox_;  // datagrams of the current flush, sent together (sendmmsg)
   std::uint64_t datagrams_in_ = 0;
   std::uint64_t datagrams_out_ = 0;
+  std::size_t largest_in_ = 0;  // longest datagram received (a peer's limit may differ)
   bool stopped_ = false;
   // Shared with every handler we queue: the io_context may outlive this host (tests run
   // several hosts on one loop), and a queued handler checks it before touching `this`.

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 
 namespace knhk::net {
 namespace {
@@ -18,11 +20,21 @@ std::uint64_t first_message_id() {
   return (static_cast<std::uint64_t>(us.count()) << 12) | (randombytes_random() & 0xFFF);
 }
 
+WireConfig checked(WireConfig c) {
+  // The CLI and the cluster file reject bad limits with a message (parse_max_datagram);
+  // this is the last line against a programming error (size arithmetic below it).
+  if (c.max_datagram_bytes < kMinDatagramBytes || c.max_datagram_bytes > kMaxDatagramBytes)
+    throw std::invalid_argument(
+        "WireConfig::max_datagram_bytes " + std::to_string(c.max_datagram_bytes) + " outside " +
+        std::to_string(kMinDatagramBytes) + ".." + std::to_string(kMaxDatagramBytes));
+  return c;
+}
+
 }  // namespace
 
 Wire::Wire(LinkKeys keys, WireConfig config)
     : keys_(std::move(keys)),
-      config_(config),
+      config_(checked(config)),
       next_message_id_(first_message_id()),
       from_replicas_(config.replica_limits),
       from_clients_(config.client_limits) {}
@@ -45,7 +57,7 @@ bool Wire::seal(Principal to, std::uint64_t message_id, std::span<const std::uin
   if (!key || encoded.size() > kMaxNetMessageBytes) return false;
   std::size_t payload = max_payload_bytes();
   std::size_t count = encoded.empty() ? 1 : (encoded.size() + payload - 1) / payload;
-  if (count > 0xFFFF) return false;
+  if (count > kMaxFragments) return false;  // cannot happen above kMinDatagramBytes
   FrameHeader h;
   h.sender = keys_.self();
   h.receiver = to;
@@ -67,7 +79,8 @@ bool Wire::seal(Principal to, std::uint64_t message_id, std::span<const std::uin
 }
 
 std::optional<Received> Wire::open(std::span<const std::uint8_t> datagram, Time now) {
-  FrameResult parsed = parse_frame(datagram, config_.max_datagram_bytes);
+  // Any frame up to the protocol maximum: a peer may send larger datagrams than we do.
+  FrameResult parsed = parse_frame(datagram, kMaxDatagramBytes);
   if (!parsed.frame) {
     drops_.add(parsed.reason);
     return std::nullopt;

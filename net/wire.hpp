@@ -18,6 +18,9 @@
 namespace knhk::net {
 
 struct WireConfig {
+  // The largest datagram seal() produces (kMinDatagramBytes .. kMaxDatagramBytes; the
+  // constructor throws std::invalid_argument otherwise). open() accepts frames up to
+  // kMaxDatagramBytes whatever this is, so peers configured differently interoperate.
   std::size_t max_datagram_bytes = kMaxDatagramBytes;
   ReassemblyLimits replica_limits{};
   // Clients only ever send requests: little room for their partial messages.
@@ -38,8 +41,9 @@ class Wire {
   // Derives the link keys of every peer of `kind` ahead of its first datagram.
   void derive_keys(Principal::Kind kind) { keys_.derive(kind); }
 
-  // Splits an encoded message into datagrams for `to`, each tagged with the pair key.
-  // Every datagram of one call shares a fresh message id. Returns false for an unknown peer.
+  // Splits an encoded message into datagrams for `to`, each tagged with the pair key and
+  // at most config.max_datagram_bytes long. Every datagram of one call shares a fresh
+  // message id. Returns false for an unknown peer or a message over kMaxNetMessageBytes.
   bool seal(Principal to, std::span<const std::uint8_t> encoded, std::vector<Bytes>& out);
   // For a broadcast: one message id, sealed separately for each receiver.
   std::uint64_t next_message_id() { return next_message_id_++; }
@@ -59,7 +63,8 @@ class Wire {
 
   const DropCounters& drops() const { return drops_; }
   DropCounters& drops() { return drops_; }
-  std::size_t max_payload_bytes() const;
+  std::size_t max_payload_bytes() const;  // fragment bytes per sent datagram
+  std::size_t max_datagram_bytes() const { return config_.max_datagram_bytes; }
   std::size_t reassembly_bytes() const;
 
  private:
