@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "protocols/common/codec.hpp"
+#include "protocols/smr/hash_input.hpp"
 #include "protocols/smr/state_machine.hpp"
 
 namespace knhk::smr::kv {
@@ -47,12 +48,11 @@ Bytes error_result(std::string reason) {
 }
 
 Digest store_hash(std::uint32_t key_space, std::size_t entries, const Digest& sum) {
-  Hasher h;
-  static constexpr std::string_view kTag = "knhk.kv.state.v2";
-  h.update(std::span(reinterpret_cast<const std::uint8_t*>(kTag.data()), kTag.size()));
-  h.update_u64(key_space);
-  h.update_u64(entries);
-  h.update(sum.bytes);
+  HashInput h;
+  h.raw("knhk.kv.state.v2");
+  h.u64(key_space);
+  h.u64(entries);
+  h.digest(sum);
   return h.finish();
 }
 
@@ -237,13 +237,24 @@ std::unique_ptr<Application> make_kv_application(std::uint32_t key_space) {
   return std::make_unique<KvApplication>(key_space);
 }
 
+// Laid out as a Writer would: the tag, the key and the value, each length-prefixed.
 Digest entry_digest(const Key& key, const Bytes& value) {
-  thread_local Writer w;  // reused: this runs for every put
-  w.clear();
-  w.string("knhk.kv.entry.v1");
-  put_key(w, key);
-  w.bytes(value);
-  return blake2b(w.bytes());
+  static constexpr std::string_view kTag = "knhk.kv.entry.v1";
+  HashInput h;
+  h.u32(static_cast<std::uint32_t>(kTag.size()));
+  h.raw(kTag);
+  if (const auto* i = std::get_if<std::uint32_t>(&key.id)) {
+    h.u8(kIndexKey);
+    h.u32(*i);
+  } else {
+    const auto& name = std::get<std::string>(key.id);
+    h.u8(kNamedKey);
+    h.u32(static_cast<std::uint32_t>(name.size()));
+    h.raw(name);
+  }
+  h.u32(static_cast<std::uint32_t>(value.size()));
+  h.raw(value);
+  return h.finish();
 }
 
 std::optional<Digest> snapshot_state_hash(std::span<const std::uint8_t> snapshot) {

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "protocols/common/codec.hpp"
+#include "protocols/smr/hash_input.hpp"
 #include "protocols/smr/state_machine.hpp"
 
 namespace knhk::smr {
@@ -71,21 +72,15 @@ std::map<ClientId, ClientEntry> get_clients(Reader& r) {
   return out;
 }
 
-// Domain tags fed to the hasher as bytes: a std::string of this length would allocate,
-// and reply_digest runs twice per executed request at every replica.
-std::span<const std::uint8_t> tag(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
 }  // namespace
 
 Digest reply_digest(ClientId c, RequestId id, const Bytes& result) {
-  Hasher h;
-  h.update(tag("knhk.smr.reply.v1"));
-  h.update_u64(c.value);
-  h.update_u64(id.value);
-  h.update_u64(result.size());
-  h.update(result);
+  HashInput h;
+  h.raw("knhk.smr.reply.v1");
+  h.u64(c.value);
+  h.u64(id.value);
+  h.u64(result.size());
+  h.raw(result);
   return h.finish();
 }
 
@@ -97,15 +92,15 @@ Digest reply_cache_digest(ClientId c, const ClientEntry& e) {
 
 // Every variable-length field is length-prefixed, so the hasher input is unambiguous.
 Digest client_digest(ClientId c, const ClientEntry& e, const Digest& reply_cache) {
-  Hasher h;
-  h.update(tag("knhk.smr.client.v2"));
-  h.update_u64(c.value);
-  h.update_u64(e.last_request.value);
-  h.update_u64(e.last_result.size());
-  h.update(e.last_result);
-  h.update_u64(e.floor.value);
-  h.update_u64(e.recent.size());
-  h.update(reply_cache.bytes);
+  HashInput h;
+  h.raw("knhk.smr.client.v2");
+  h.u64(c.value);
+  h.u64(e.last_request.value);
+  h.u64(e.last_result.size());
+  h.raw(e.last_result);
+  h.u64(e.floor.value);
+  h.u64(e.recent.size());
+  h.digest(reply_cache);
   return h.finish();
 }
 
@@ -163,13 +158,16 @@ Digest client_table_digest(const std::map<ClientId, ClientEntry>& clients) {
 
 Digest compute_state_hash(Seq position, const Digest& app_hash, std::size_t client_count,
                           const Digest& table_digest) {
-  Writer w;
-  w.string("knhk.smr.state.v2");
-  put(w, position);
-  w.digest(app_hash);
-  w.u64(client_count);
-  w.digest(table_digest);
-  return blake2b(w.bytes());
+  // Laid out as a Writer would: the tag length-prefixed, integers little-endian.
+  static constexpr std::string_view kTag = "knhk.smr.state.v2";
+  HashInput h;
+  h.u32(static_cast<std::uint32_t>(kTag.size()));
+  h.raw(kTag);
+  h.u64(position.value);
+  h.digest(app_hash);
+  h.u64(client_count);
+  h.digest(table_digest);
+  return h.finish();
 }
 
 Digest compute_state_hash(Seq position, const Digest& app_hash,
