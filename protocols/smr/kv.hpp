@@ -15,6 +15,7 @@
 // Values are at most kMaxValueBytes; the store holds at most kMaxEntries keys.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -35,7 +36,22 @@ inline constexpr std::uint32_t kMaxEntries = 1u << 20;
 // A key: an index into the integer key space, or a short name.
 struct Key {
   std::variant<std::uint32_t, std::string> id;
-  auto operator<=>(const Key&) const = default;
+  // The variant's own order (every index before every name, indexes by value, names
+  // lexicographically), compared directly when both are indexes: the store compares
+  // keys about log2(entries) times per operation, and visiting the variant for each
+  // comparison was a visible cost.
+  std::strong_ordering operator<=>(const Key& o) const {
+    const auto* a = std::get_if<std::uint32_t>(&id);
+    const auto* b = std::get_if<std::uint32_t>(&o.id);
+    if (a && b) return *a <=> *b;
+    return id <=> o.id;
+  }
+  bool operator==(const Key& o) const {
+    const auto* a = std::get_if<std::uint32_t>(&id);
+    const auto* b = std::get_if<std::uint32_t>(&o.id);
+    if (a && b) return *a == *b;
+    return id == o.id;
+  }
   static Key index(std::uint32_t i) { return Key{i}; }
   static Key named(std::string s) { return Key{std::move(s)}; }
 };
