@@ -106,6 +106,16 @@ inline Message request_message(std::uint32_t client, std::uint64_t id, std::size
   return Message{r};
 }
 
+// The value of one series (`name{labels}` exactly as rendered) in Prometheus text;
+// nullopt when absent.
+inline std::optional<std::uint64_t> metric_value(const std::string& text,
+                                                 const std::string& series) {
+  std::string prefix = "\n" + series + " ";
+  auto at = ("\n" + text).find(prefix);
+  if (at == std::string::npos) return std::nullopt;
+  return std::stoull(text.substr(at + prefix.size() - 1));
+}
+
 inline std::filesystem::path temp_dir(const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() /
              ("knhk-net-test-" + name + "-" + std::to_string(::getpid()));
@@ -176,7 +186,7 @@ class CommitReplica : public Replica {
     reply.id = r.id;
     reply.replica = self_;
     reply.result = w.bytes();
-    out.list.emplace_back(ReplyEffect{r.client, std::make_shared<const Reply>(reply)});
+    out.list.emplace_back(ReplyEffect{r.client, std::make_shared<const Reply>(reply), nullptr});
   }
 
   NodeId self_;

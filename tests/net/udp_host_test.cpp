@@ -101,6 +101,53 @@ TEST_CASE("udp host: replicas exchange fragmented messages over loopback", "[net
   }
 }
 
+TEST_CASE(
+    "udp host: at a 1,400-byte limit 200 kB messages cross loopback in datagrams of at "
+    "most 1,400 bytes",
+    "[net][host][mtu]") {
+  asio::io_context io;
+  auto cluster = test::make_cluster(4, 1);
+  std::vector<TestNode> nodes;
+  for (std::uint32_t i = 0; i < 4; ++i)
+    nodes.push_back(start_node(io, cluster, i, 60000, std::nullopt, 1400));
+  RawClient client(io, cluster);
+  // Each replica broadcasts three pings of a request's largest size (45 fragments each;
+  // tests/net/mtu_test.cpp sends 200 kB state transfers through the wire) while a
+  // client's requests commit at node 0.
+  std::uint64_t replies = 0;
+  for (std::uint64_t i = 1; i <= 5; ++i) {
+    client.send(cluster, NodeId(0), test::request_message(0, i, 16));
+    REQUIRE(run_until(
+        io, [&] { return client.poll().has_value(); }, std::chrono::seconds(5)));
+    ++replies;
+  }
+  bool all = run_until(
+      io,
+      [&] {
+        for (const auto& n : nodes) {
+          if (n.replica->pings_received_.size() != 3) return false;
+          for (const auto& [from, k] : n.replica->pings_received_)
+            if (k != 3) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(20));
+  CHECK(all);
+  CHECK(replies == 5);
+  CHECK(nodes[0].replica->committed() == 5);
+  for (const auto& n : nodes) {
+    std::string metrics = n.host->render_metrics();
+    INFO(metrics);
+    CHECK(n.host->drops().total() == 0);
+    CHECK(test::metric_value(metrics, "knhk_max_datagram_bytes") == 1400u);
+    auto sent = test::metric_value(metrics, "knhk_datagram_bytes_max{direction=\"sent\"}");
+    REQUIRE(sent);
+    CHECK(*sent <= 1400);
+    CHECK(*sent > 1300);  // the pings' fragments fill datagrams to the limit
+    CHECK(test::metric_value(metrics, "knhk_datagrams_sent_total") >= 3u * 3u * 45u);
+  }
+}
+
 TEST_CASE("udp host: client requests commit, reply to the learnt address, survive restart",
           "[net][host]") {
   asio::io_context io;
