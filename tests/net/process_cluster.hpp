@@ -56,7 +56,9 @@ inline std::optional<NodeState> parse_state(const std::string& metrics) {
 
 class ProcessCluster {
  public:
-  ProcessCluster(ProtocolKind protocol, std::uint32_t n, const std::string& name)
+  // `max_datagram`: the cluster file's max_datagram (absent: the default, 65,000).
+  ProcessCluster(ProtocolKind protocol, std::uint32_t n, const std::string& name,
+                 std::optional<std::size_t> max_datagram = std::nullopt)
       : dir_(temp_dir(name)) {
     // ctest sets KNHK_BINARY; run by hand, use the knhk built beside this test binary.
     const char* binary = std::getenv("KNHK_BINARY");
@@ -71,6 +73,7 @@ class ProcessCluster {
     k.params.view_timeout = Duration::millis_(500);
     k.clients = 32;
     k.out = dir_;
+    if (max_datagram) k.max_datagram_bytes = *max_datagram;
     ClusterFile c = keygen(k);
     for (auto& node : c.nodes)
       node.port = free_udp_port();  // not keygen's fixed range: tests run in parallel
@@ -99,6 +102,8 @@ class ProcessCluster {
         "--id",           std::to_string(i),
         "--data",         (dir_ / ("data-" + std::to_string(i))).string(),
         "--metrics-port", std::to_string(metrics_ports_[i])};
+    if (auto extra = node_args_.find(i); extra != node_args_.end())
+      args.insert(args.end(), extra->second.begin(), extra->second.end());
     std::string log_path = log(i).string();
     pid_t pid = ::fork();
     if (pid == 0) {
@@ -141,9 +146,18 @@ class ProcessCluster {
     return pids_[i] > 0 && ::waitpid(pids_[i], nullptr, WNOHANG) == 0;
   }
 
+  // Extra command-line words for node i from its next start on (e.g. --max-datagram).
+  void set_node_args(std::uint32_t i, std::vector<std::string> args) {
+    node_args_[i] = std::move(args);
+  }
+
   std::optional<NodeState> state(std::uint32_t i) const {
+    auto text = metrics(i);
+    return text ? parse_state(*text) : std::nullopt;
+  }
+  std::optional<std::string> metrics(std::uint32_t i) const {
     try {
-      return parse_state(http_get("127.0.0.1", metrics_ports_[i], "/metrics", 1000));
+      return http_get("127.0.0.1", metrics_ports_[i], "/metrics", 1000);
     } catch (const std::exception&) {
       return std::nullopt;
     }
@@ -175,10 +189,13 @@ class ProcessCluster {
         limit);
   }
 
+  // `max_datagram` overrides the cluster file's for the client (as --max-datagram does).
   ClientReport run_load(std::uint64_t requests, std::uint32_t first_client = 0,
-                        std::uint32_t concurrency = 16) const {
+                        std::uint32_t concurrency = 16,
+                        std::optional<std::size_t> max_datagram = std::nullopt) const {
     ClientOptions o;
     o.cluster = cluster_;
+    o.max_datagram_bytes = max_datagram;
     o.first_client = first_client;
     o.concurrency = concurrency;
     o.requests = requests;
@@ -205,6 +222,7 @@ class ProcessCluster {
   ClusterFile cluster_;
   std::vector<std::uint16_t> metrics_ports_;
   std::vector<pid_t> pids_;
+  std::map<std::uint32_t, std::vector<std::string>> node_args_;
 };
 
 }  // namespace knhk::net::test
