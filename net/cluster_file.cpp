@@ -80,10 +80,9 @@ ClusterFile parse_cluster(const YAML::Node& root, const std::filesystem::path& p
   if (client_auth != "mac" && client_auth != "signature")
     throw ConfigError("client_auth must be 'mac' or 'signature', not '" + client_auth + "'");
   c.client_macs = client_auth == "mac";
-  if (const YAML::Node limit = root["max_datagram"]) {
-    if (!limit.IsScalar()) throw ConfigError("max_datagram must be a number of bytes");
-    c.max_datagram_bytes = parse_max_datagram(limit.as<std::string>(), "max_datagram");
-  }
+  if (const YAML::Node limit = root["max_datagram"])  // a list or a map reads as ''
+    c.max_datagram_bytes =
+        parse_max_datagram(limit.IsScalar() ? limit.Scalar() : std::string(), "max_datagram");
   return c;
 }
 
@@ -119,7 +118,7 @@ std::size_t parse_max_datagram(const std::string& text, const std::string& what)
   if (!digits) throw ConfigError(range + ", not '" + text + "'");
   std::size_t value = std::stoul(text);
   if (value < kMinDatagramBytes || value > kMaxDatagramBytes)
-    throw ConfigError(range + ", not " + text);
+    throw ConfigError(range + ", not '" + text + "'");
   return value;
 }
 

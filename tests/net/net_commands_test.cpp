@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "net/cluster_file.hpp"
+#include "net/metrics_server.hpp"
 #include "net_test_support.hpp"
 
 using namespace knhk;
@@ -107,5 +108,45 @@ TEST_CASE("knhk cluster up, status and down manage local node processes", "[net]
   CHECK_THAT(down.out, Catch::Contains("stopped"));
   Run after = knhk_cli({"cluster", "status", "--dir", dir.string()});
   CHECK_THAT(after.out, Catch::Contains("node 0: not running"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("knhk cluster up --max-datagram passes the limit to the nodes and the cluster file",
+          "[net][cli][process][mtu]") {
+  if (!std::getenv("KNHK_BINARY")) {
+    static std::string path =
+        (std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path() / "cli" /
+         "knhk")
+            .string();
+    ::setenv("KNHK_BINARY", path.c_str(), 0);
+  }
+  auto dir = net::test::temp_dir("cluster-cli-mtu");
+  std::uint16_t base = net::test::free_port_range(4);
+  std::uint16_t metrics = net::test::free_port_range(4);
+  Run up = knhk_cli({"cluster", "up", "--dir", dir.string(), "--protocol", "pbft", "--base-port",
+                     std::to_string(base), "--metrics-base-port", std::to_string(metrics),
+                     "--max-datagram", "1400"});
+  INFO(up.out << up.err);
+  std::vector<std::optional<std::uint64_t>> limits(4);
+  for (int k = 0; k < 100; ++k) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    bool all = true;
+    for (std::uint16_t i = 0; i < 4; ++i) {
+      try {
+        std::string text =
+            net::http_get("127.0.0.1", static_cast<std::uint16_t>(metrics + i), "/metrics", 1000);
+        limits[i] = net::test::metric_value(text, "knhk_max_datagram_bytes");
+      } catch (const std::exception&) {
+        all = false;
+      }
+    }
+    if (all) break;
+  }
+  Run down = knhk_cli({"cluster", "down", "--dir", dir.string()});
+  CHECK(up.code == 0);
+  for (std::uint16_t i = 0; i < 4; ++i) CHECK(limits[i] == 1400u);
+  // A cluster file created by `up` says so too, so `knhk client` against it follows.
+  CHECK(net::load_cluster_file(dir / "cluster.yaml").max_datagram_bytes == 1400);
+  CHECK(down.code == 0);
   std::filesystem::remove_all(dir);
 }
