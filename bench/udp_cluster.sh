@@ -6,7 +6,7 @@
 #
 #   bench/udp_cluster.sh [--duration 10s] [--concurrency 512] [--batch 200]
 #                        [--protocols "pbft hotstuff"] [--client-auth mac|signature]
-#                        [--rate R] [--no-fsync] [--profile]
+#                        [--rate R] [--no-fsync] [--max-datagram BYTES] [--profile]
 #
 # KNHK_BINARY selects the binary (default: build/release/cli/knhk, built if missing).
 # --profile records every node and the client with `perf` during the run and prints the
@@ -15,6 +15,9 @@
 # /proc and the shell's `times`) during the client run, and the total in µs per op: a
 # cost that does not depend on how busy the machine is; a "machine" line gives the CPU
 # seconds other processes took meanwhile (from /proc/stat), i.e. how loaded the run was.
+# --max-datagram goes into the cluster file (max_datagram), so the nodes and the client
+# send no datagram above it (1400: a 1,500-byte-MTU network); a "datagrams" line gives
+# each node's datagrams sent and the longest one (from its metrics) and the client's.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 duration=10s
@@ -25,6 +28,7 @@ profile=0
 fsync_flag=""
 client_auth=mac
 rate=0
+max_datagram=65000
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
@@ -35,7 +39,8 @@ while [ $# -gt 0 ]; do
     --no-fsync) fsync_flag="--no-fsync"; shift ;;
     --client-auth) client_auth="$2"; shift 2 ;;
     --rate) rate="$2"; shift 2 ;;
-    *) echo "usage: $0 [--duration S] [--concurrency C] [--batch B] [--protocols P] [--client-auth mac|signature] [--rate R] [--no-fsync] [--profile]" >&2; exit 2 ;;
+    --max-datagram) max_datagram="$2"; shift 2 ;;
+    *) echo "usage: $0 [--duration S] [--concurrency C] [--batch B] [--protocols P] [--client-auth mac|signature] [--rate R] [--no-fsync] [--max-datagram BYTES] [--profile]" >&2; exit 2 ;;
   esac
 done
 
@@ -78,6 +83,18 @@ cpu_line() {
              b / hz, a / hz, b / hz - t }'
 }
 
+# Each node's datagrams sent and the longest one, from its metrics (before cluster down).
+datagram_line() {
+  local protocol="$1" base="$2" line="" i text sent longest
+  for i in 0 1 2 3; do
+    text=$(curl -s --max-time 2 "http://127.0.0.1:$((base + 100 + i))/metrics" || true)
+    sent=$(sed -n 's/^knhk_datagrams_sent_total \([0-9]*\)$/\1/p' <<<"$text")
+    longest=$(sed -n 's/^knhk_datagram_bytes_max{direction="sent"} \([0-9]*\)$/\1/p' <<<"$text")
+    line="$line node$i ${sent:-?}/${longest:-?}"
+  done
+  echo "datagrams $protocol: sent/longest bytes:$line client -/${client_longest:-?} (limit $max_datagram)"
+}
+
 work="$(mktemp -d /tmp/knhk-udp-bench.XXXXXX)"
 cleanup() {
   for d in "$work"/*/; do [ -d "$d" ] && "$knhk" cluster down --dir "$d" >/dev/null 2>&1 || true; done
@@ -86,13 +103,14 @@ cleanup() {
 trap cleanup EXIT
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "config: 4 nodes on 127.0.0.1, batch $batch, client concurrency $concurrency, rate ${rate/#0/closed loop}, client auth $client_auth, duration $duration, ${fsync_flag:-fdatasync per loop wake-up}"
+echo "config: 4 nodes on 127.0.0.1, batch $batch, client concurrency $concurrency, rate ${rate/#0/closed loop}, client auth $client_auth, duration $duration, ${fsync_flag:-fdatasync per loop wake-up}, datagrams up to $max_datagram bytes"
 printf "%-9s %10s %9s %9s %9s\n" protocol "ops/s" "p50 ms" "p99 ms" "p999 ms"
 port=$((20000 + RANDOM % 20000))
 for protocol in $protocols; do
   dir="$work/$protocol"
   "$knhk" keygen --nodes 4 --protocol "$protocol" --base-port "$port" --batch-size "$batch" \
-    --clients "$concurrency" --client-auth "$client_auth" --out "$dir" >/dev/null
+    --clients "$concurrency" --client-auth "$client_auth" --max-datagram "$max_datagram" \
+    --out "$dir" >/dev/null
   "$knhk" cluster up --dir "$dir" --metrics-base-port $((port + 100)) $fsync_flag >/dev/null
   sleep 1
   perf_pids=()
@@ -115,6 +133,8 @@ for protocol in $protocols; do
   after=()
   for i in 0 1 2 3; do after+=("$(cpu_ticks "$(cat "$dir/node-$i.pid")")"); done
   for p in "${perf_pids[@]}"; do kill -INT "$p"; wait "$p" || true; done
+  client_longest=$(sed -n 's/.*longest datagram sent \([0-9]*\) bytes.*/\1/p' <<<"$out")
+  datagrams="$(datagram_line "$protocol" "$port")"
   "$knhk" cluster down --dir "$dir" >/dev/null
   ops=$(sed -n 's/.*: \([0-9]*\) ops\/s/\1/p' <<<"$out")
   p50=$(sed -n 's/.*p50 \([0-9.]*\).*/\1/p' <<<"$out")
@@ -122,6 +142,7 @@ for protocol in $protocols; do
   p999=$(sed -n 's/.*p999 \([0-9.]*\).*/\1/p' <<<"$out")
   printf "%-9s %10s %9s %9s %9s\n" "$protocol" "$ops" "$p50" "$p99" "$p999"
   cpu_line "$protocol" "$(sed -n 's/^completed \([0-9]*\) of.*/\1/p' <<<"$out")" "$dir/client-times"
+  echo "$datagrams"
   if [ "$profile" = 1 ]; then
     for f in "$dir"/perf-node-{0,1,2,3}.data "$dir/perf-client.data"; do
       echo "--- $protocol $(basename "$f" .data) profile (self time) ---"

@@ -277,10 +277,10 @@ std::string ClientReport::summary() const {
   std::string s = fmt::format(
       "completed {} of {} requests in {:.2f} s: {:.0f} ops/s\n"
       "latency ms: p50 {:.2f}  p99 {:.2f}  p999 {:.2f}  max {:.2f}\n"
-      "retransmissions {}  datagrams dropped {}",
+      "retransmissions {}  datagrams dropped {}  longest datagram sent {} bytes",
       completed, submitted, seconds, throughput(), percentile(0.5), percentile(0.99),
       percentile(0.999), latency_ms.empty() ? 0.0 : latency_ms.back(), retransmissions,
-      drops.total());
+      drops.total(), largest_datagram_sent);
   for (const auto& [reason, n] : rejected_replies)
     s += fmt::format("\nrejected replies ({}): {}", reason, n);
   if (stalled) s += "\nstalled: no request completed within the stall timeout";
