@@ -225,3 +225,9 @@ TEST_CASE("state machine: decode_snapshot rejects malformed bytes") {
   for (std::size_t n = 0; n < bytes.size(); ++n)
     CHECK_FALSE(decode_snapshot(std::span(bytes.data(), n)));
 }
+
+TEST_CASE("state machine: log keys are the position in 20 zero-padded digits") {
+  CHECK(log_key(Seq(0)) == "smr/log/00000000000000000000");
+  CHECK(log_key(Seq(1234567890)) == "smr/log/00000000001234567890");
+  CHECK(log_key(Seq(UINT64_MAX)) == "smr/log/18446744073709551615");
+}
