@@ -36,14 +36,17 @@ void put_reply_window(Writer& w, const std::deque<std::pair<RequestId, Bytes>>& 
 
 void put_clients(Writer& w, std::span<const SnapshotClient> clients) {
   w.u32(static_cast<std::uint32_t>(clients.size()));
-  for (const auto& [c, entry] : clients) {
+  for (const auto& [c, entry, encoded_window] : clients) {
     const ClientEntry& e = *entry;
     put(w, c);
     put(w, e.last_request);
     w.bytes(e.last_result);
     put(w, e.floor);
     w.u32(static_cast<std::uint32_t>(e.recent.size()));
-    put_reply_window(w, e.recent);
+    if (encoded_window)
+      w.raw(*encoded_window);
+    else
+      put_reply_window(w, e.recent);
   }
 }
 
@@ -72,6 +75,14 @@ std::map<ClientId, ClientEntry> get_clients(Reader& r) {
 }
 
 }  // namespace
+
+void append_window_entry(Bytes& out, RequestId id, const Bytes& result) {
+  const std::size_t at = out.size();
+  out.resize(at + 8 + 4 + result.size());
+  store_le(out.data() + at, id.value, 8);
+  store_le(out.data() + at + 8, result.size(), 4);
+  if (!result.empty()) std::memcpy(out.data() + at + 12, result.data(), result.size());
+}
 
 Digest reply_digest(ClientId c, RequestId id, const Bytes& result) {
   HashInput h;

@@ -52,9 +52,16 @@ void StateMachine::recompute_state_hash() {
   state_hash_ = compute_state_hash(position_, app_->state_hash(), clients_.size(), table_digest_);
 }
 
+void StateMachine::rebuild_window(ClientState& s) {
+  s.window.clear();
+  s.window_start = 0;
+  for (const auto& [id, result] : s.entry.recent) append_window_entry(s.window, id, result);
+}
+
 void StateMachine::rebuild_client_digests() {
   table_digest_ = Digest{};
   for (auto& [c, s] : clients_) {
+    rebuild_window(s);
     s.replies.clear();
     s.reply_cache = Digest{};
     for (const auto& [id, result] : s.entry.recent) {
@@ -121,11 +128,18 @@ void StateMachine::record_result(ClientState& s, ClientId c, RequestId id, const
     e.floor = std::max(e.floor, e.recent.front().first.next());
     s.reply_cache = digest_sub(s.reply_cache, s.replies.front());
     Bytes buffer = std::move(e.recent.front().second);
+    s.window_start += 8 + 4 + buffer.size();
     buffer.assign(result.begin(), result.end());
     e.recent.pop_front();
     s.replies.pop_front();
     e.recent.emplace_back(id, std::move(buffer));
     s.replies.push_back(reply);
+    append_window_entry(s.window, id, result);
+    if (s.window_start > s.window.size() - s.window_start) {
+      s.window.erase(s.window.begin(),
+                     s.window.begin() + static_cast<std::ptrdiff_t>(s.window_start));
+      s.window_start = 0;
+    }
   } else {
     const std::size_t at = e.insert(id, result);
     s.replies.insert(s.replies.begin() + static_cast<std::ptrdiff_t>(at), reply);
@@ -135,6 +149,12 @@ void StateMachine::record_result(ClientState& s, ClientId c, RequestId id, const
       e.recent.pop_front();
       s.replies.pop_front();
     }
+    // Filling the window at its newest end appends; anything else (an id older than
+    // others, rare) re-encodes the window.
+    if (at + 1 == e.recent.size() && e.recent.back().first == id)
+      append_window_entry(s.window, id, result);
+    else
+      rebuild_window(s);
   }
   if (id >= e.last_request) {
     e.last_request = id;
@@ -200,7 +220,10 @@ Snapshot StateMachine::take_snapshot() const {
 Bytes StateMachine::encoded_snapshot() const {
   std::vector<SnapshotClient> table;
   table.reserve(clients_.size());
-  for (const auto& [c, s] : clients_) table.push_back(SnapshotClient{c, &s.entry});
+  for (const auto& [c, s] : clients_) {
+    const std::span<const std::uint8_t> window(s.window);
+    table.push_back(SnapshotClient{c, &s.entry, window.subspan(s.window_start)});
+  }
   return encode_snapshot(position_, app_->snapshot(), table, state_hash_);
 }
 

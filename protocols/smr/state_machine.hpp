@@ -71,9 +71,14 @@ Bytes encode_snapshot(Seq position, const Bytes& app_state,
 struct SnapshotClient {
   ClientId id;
   const ClientEntry* entry;
+  // entry->recent already encoded (append_window_entry per entry, in order), if the caller
+  // keeps it so; otherwise it is encoded from entry->recent.
+  std::optional<std::span<const std::uint8_t>> encoded_window = std::nullopt;
 };
 Bytes encode_snapshot(Seq position, const Bytes& app_state, std::span<const SnapshotClient> clients,
                       const Digest& state_hash);
+// Appends one reply-window entry (id, length-prefixed result) as a snapshot encodes it.
+void append_window_entry(Bytes& out, RequestId id, const Bytes& result);
 // Strict: rejects trailing bytes and client tables that are not sorted; does not check
 // the hash (install_snapshot and recover do).
 std::optional<Snapshot> decode_snapshot(std::span<const std::uint8_t> bytes);
@@ -178,6 +183,11 @@ class StateMachine {
     // reply_digest of each entry of entry.recent, index for index: an evicted reply is
     // subtracted without hashing it a second time.
     std::deque<Digest> replies;
+    // entry.recent as a snapshot encodes it, from window_start on (the bytes before it
+    // are evicted entries, dropped when they outweigh the live ones): a checkpoint copies
+    // each client's window in one piece instead of gathering 64 separate results.
+    Bytes window;
+    std::size_t window_start = 0;
     bool touched = false;  // executed a request in the batch being applied
   };
   using ClientMap = std::map<ClientId, ClientState>;
@@ -191,6 +201,7 @@ class StateMachine {
   bool load_snapshot(const Snapshot& s);
   std::map<ClientId, ClientEntry> client_table() const;
   void rebuild_client_digests();
+  static void rebuild_window(ClientState& s);
   void refresh_client_digest(ClientId c, ClientState& s);
   void recompute_state_hash();
 
