@@ -1,6 +1,6 @@
-// Real `knhk node` processes with the datagram limit of a 1,500-byte-MTU network: the
-// cluster file says max_datagram: 1400, one node overrides it with --max-datagram 1200,
-// and the client overrides it too. Requests commit, a restarted node catches up, and no
+// Real `knhk node` processes (PBFT and HotStuff) with the datagram limit of a 1,500-byte-MTU
+// network: the cluster file says max_datagram: 1400, one node overrides it with --max-datagram
+// 1200, and the client overrides it too. Requests commit, a restarted node catches up, and no
 // process sends a datagram above its own limit (read from each node's metrics).
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -27,17 +27,15 @@ std::uint64_t metric(const ProcessCluster& c, std::uint32_t node, const std::str
   return *value;
 }
 
-}  // namespace
-
-TEST_CASE("real PBFT nodes with a 1,400-byte datagram limit: commit, catch up, nothing longer sent",
-          "[net][process][pbft][mtu]") {
-  ProcessCluster c(ProtocolKind::pbft, 4, "pbft-mtu", 1400);
+void run_mtu_scenario(ProtocolKind protocol, const std::string& name) {
+  ProcessCluster c(protocol, 4, name, 1400);
   REQUIRE(c.cluster().max_datagram_bytes == 1400);
   c.set_node_args(3, {"--max-datagram", "1200"});  // a per-process override of the file
   c.start_all();
   REQUIRE(c.wait_ready({0, 1, 2, 3}, std::chrono::seconds(20)));
   CHECK_THAT(whole(c.log(3)), Catch::Contains("datagrams up to 1200 bytes"));
   CHECK_THAT(whole(c.log(0)), Catch::Contains("datagrams up to 1400 bytes"));
+  CHECK_THAT(whole(c.log(0)), Catch::Contains(std::string(to_string(protocol)) + " replica"));
 
   INFO("600 requests from 32 identities commit; the client packs them under 1,400 bytes");
   ClientReport first = c.run_load(600, 0, 32);
@@ -69,7 +67,21 @@ TEST_CASE("real PBFT nodes with a 1,400-byte datagram limit: commit, catch up, n
     CHECK(sent <= limit);
     if (i < 3) longest_at_1400 = std::max(longest_at_1400, sent);
   }
-  // Batches of 32 requests (≈ 8 kB pre-prepares) were fragmented right up to the limit.
+  // Batches of 32 requests (≈ 8 kB proposals) were fragmented right up to the limit.
   CHECK(longest_at_1400 > 1000);
   for (std::uint32_t i = 0; i < 4; ++i) CHECK(c.stop_node(i) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("real PBFT nodes with a 1,400-byte datagram limit: commit, catch up, nothing longer sent",
+          "[net][process][pbft][mtu]") {
+  run_mtu_scenario(ProtocolKind::pbft, "pbft-mtu");
+}
+
+TEST_CASE(
+    "real HotStuff nodes with a 1,400-byte datagram limit: commit, catch up, nothing "
+    "longer sent",
+    "[net][process][hotstuff][mtu]") {
+  run_mtu_scenario(ProtocolKind::hotstuff, "hotstuff-mtu");
 }
