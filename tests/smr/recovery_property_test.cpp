@@ -24,7 +24,7 @@ rc::Gen<Request> gen_request() {
                    : kind == 1 ? kv::encode_get(k)
                    : kind == 2 ? kv::encode_cas(k, Bytes{e}, Bytes{v})
                                : Bytes{0xff, v};  // malformed
-        return Request{ClientId(client), RequestId(id), op, {}};
+        return Request{ClientId(client), RequestId(id), op, {}, {}};
       },
       rc::gen::inRange<std::uint32_t>(0, 4), rc::gen::inRange<std::uint64_t>(0, 12),
       rc::gen::inRange(0, 4), rc::gen::inRange<std::uint32_t>(0, 6),

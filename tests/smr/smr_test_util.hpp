@@ -22,7 +22,7 @@ inline Bytes val(const std::string& s) {
 }
 
 inline Request request(std::uint32_t client, std::uint64_t id, Bytes op) {
-  return Request{ClientId(client), RequestId(id), std::move(op), {}};
+  return Request{ClientId(client), RequestId(id), std::move(op), {}, {}};
 }
 inline Request put_req(std::uint32_t client, std::uint64_t id, std::uint32_t key,
                        const std::string& v) {
