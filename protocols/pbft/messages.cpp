@@ -215,6 +215,13 @@ void encode_body(Writer& w, const PrePrepare& m) {
   knhk::encode(w, m.batch);
   put(w, m.replica);
 }
+void signed_body(Writer& w, const PrePrepare& m) {
+  w.u8(kPrePrepare);
+  put(w, m.view);
+  put(w, m.seq);
+  w.digest(m.digest);
+  put(w, m.replica);
+}
 void encode_body(Writer& w, const Prepare& m) {
   encode_vote_body(w, kPrepare, m);
 }

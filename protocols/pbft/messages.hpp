@@ -1,8 +1,11 @@
 // PBFT wire messages (Castro & Liskov, OSDI'99 §4; TOCS'02 §4.4-4.5 and §6.2), one small
 // struct per message type. Every message names its sender (`replica`) and carries that
-// replica's signature over `encode_body(...)`, so a message stays verifiable when it is
-// embedded in a certificate (a prepared certificate inside a VIEW-CHANGE, a VIEW-CHANGE inside
-// a NEW-VIEW, a checkpoint certificate inside a state-transfer response).
+// replica's signature over `signed_body(...)` (its encode_body, except that a PRE-PREPARE's
+// signature covers its digest, not its batch: ⟨PRE-PREPARE, v, n, d⟩σp with the batch
+// piggybacked, §4.2; every receiver checks d against the batch), so a message stays
+// verifiable when it is embedded in a certificate (a prepared certificate inside a
+// VIEW-CHANGE, a VIEW-CHANGE inside a NEW-VIEW, a checkpoint certificate inside a
+// state-transfer response).
 #pragma once
 
 #include <optional>
@@ -151,10 +154,17 @@ std::string_view type_name(const Message& m);
 // ---- signatures: sign() overwrites `signature` with the signer's signature over the body;
 // verify() checks it against Principal::replica(m.replica). The Byzantine wrappers in
 // faults/ mutate a message and re-sign it with their own key through these. ----------------
+// What a signature covers: the body, but for a PRE-PREPARE (v, n, d, primary) without the
+// batch, which each replica would otherwise encode again just to check the signature.
+template <class T>
+void signed_body(Writer& w, const T& m) {
+  encode_body(w, m);
+}
+void signed_body(Writer& w, const PrePrepare& m);
 template <class T>
 Bytes body_bytes(const T& m) {
   Writer w;
-  encode_body(w, m);
+  signed_body(w, m);
   return w.take();
 }
 template <class T>
@@ -165,7 +175,7 @@ template <class T>
 bool verify(const T& m, const Verifier& verifier) {
   thread_local Writer w;
   w.clear();
-  encode_body(w, m);
+  signed_body(w, m);
   return verifier.verify(Principal::replica(m.replica), w.bytes(), m.signature);
 }
 // Records for durable storage and embedding (same layout as inside messages).

@@ -187,6 +187,13 @@ TEST_CASE("pre-prepares outside the watermarks, of other views or not from the p
   auto& dm = h.deliver(NodeId(0), pbft::Message{pp});
   REQUIRE(sent<Prepare>(dm).empty());
   REQUIRE(rejected(h, "digest_mismatch") == 1);
+  // The signature covers (v, n, d), not the batch (§4.2): a batch swapped under a genuine
+  // signature still verifies, and the digest check is what refuses it.
+  auto swapped = pre_prepare(k, View(0), Seq(4), {req}, 0);
+  swapped.batch = {request(k, 2, 1, "put y 1")};
+  REQUIRE(verify(swapped, *k.verifier()));
+  REQUIRE(sent<Prepare>(h.deliver(NodeId(0), pbft::Message{swapped})).empty());
+  REQUIRE(rejected(h, "digest_mismatch") == 2);
   // A forged client request inside the batch.
   auto forged = req;
   forged.operation = Bytes{9};

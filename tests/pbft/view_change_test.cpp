@@ -141,6 +141,16 @@ TEST_CASE("§4.4 backups accept a valid NEW-VIEW and reject forged ones") {
     REQUIRE(b.replica().status().view == View(0));
     REQUIRE(rejected(b, "bad_new_view") == 1);
   }
+  SECTION("a prepared certificate whose batch was swapped under its signatures is rejected") {
+    NewView forged = nv;
+    auto& vc3 = forged.view_changes.back();
+    vc3.prepared[0].pre_prepare.batch = {request(s.k, 7, 7, "put z 7")};  // digest kept
+    REQUIRE(verify(vc3.prepared[0].pre_prepare, *s.k.verifier()));
+    vc3 = signed_by(vc3, s.k);
+    auto b = s.backup_given(forged, NodeId(1));
+    REQUIRE(b.replica().status().view == View(0));
+    REQUIRE(rejected(b, "bad_new_view") == 1);
+  }
   SECTION("a NEW-VIEW signed by a replica that is not the new primary is rejected") {
     NewView forged = nv;
     forged.replica = NodeId(3);
