@@ -127,33 +127,29 @@ std::string Trace::to_json(const TraceEvent& e) {
   return s;
 }
 
-namespace {}  // namespace
-
-// Appends little-endian fields to the trace's pending bytes, hashing every full block.
-// Appends an event's fields as LEB128 varints to the trace's pending bytes.
+// Encodes an event's fields as LEB128 varints into a small stack buffer (no event needs
+// more than kMaxFixedBytes besides its texts), handing it to the trace's pending bytes
+// before each text and at the end.
 struct Trace::BinaryWriter {
+  static constexpr std::size_t kMaxFixedBytes = 128;
   Trace& t;
-  std::uint8_t buf[256];
-  std::size_t n = 0;
+  std::uint8_t* p;
+  std::uint8_t* const start;
 
-  void flush() {
-    t.append_binary(buf, n);
-    n = 0;
-  }
-  void u8(std::uint8_t v) {
-    if (n == sizeof buf) flush();
-    buf[n++] = v;
-  }
   void varint(std::uint64_t v) {
-    if (n + 10 > sizeof buf) flush();
     while (v >= 0x80) {
-      buf[n++] = static_cast<std::uint8_t>(v | 0x80);
+      *p++ = static_cast<std::uint8_t>(v | 0x80);
       v >>= 7;
     }
-    buf[n++] = static_cast<std::uint8_t>(v);
+    *p++ = static_cast<std::uint8_t>(v);
   }
+  void u8(std::uint8_t v) { *p++ = v; }
   void principal(Principal p) {
     varint((static_cast<std::uint64_t>(p.id) << 1) | static_cast<std::uint64_t>(p.kind));
+  }
+  void flush() {
+    t.append_binary(start, static_cast<std::size_t>(p - start));
+    p = start;
   }
   void text(std::string_view s) {
     varint(s.size());
@@ -196,7 +192,8 @@ void Trace::encode_binary(const TraceEvent& e) {
   if (e.size) present |= 32;
   if (!e.fault.empty()) present |= 64;
   if (!e.detail.empty()) present |= 128;
-  BinaryWriter w{*this};
+  std::uint8_t buf[BinaryWriter::kMaxFixedBytes];  // not zeroed: only written bytes are read
+  BinaryWriter w{*this, buf, buf};
   const std::int64_t delta = e.time.ns - last_time_ns_;
   last_time_ns_ = e.time.ns;
   w.varint((static_cast<std::uint64_t>(delta) << 1) ^ static_cast<std::uint64_t>(delta >> 63));
