@@ -4,6 +4,7 @@
 #include <rapidcheck/catch.h>
 #include <catch2/catch.hpp>
 
+#include "protocols/common/codec.hpp"
 #include "protocols/smr/kv.hpp"
 #include "protocols/smr/state_machine.hpp"
 #include "tests/smr/smr_test_util.hpp"
@@ -102,4 +103,47 @@ TEST_CASE("state hash: stays equal to the from-scratch hash while the reply cach
     REQUIRE(sm.state_hash() == from_scratch(sm));
   }
   CHECK(sm.client_entry(ClientId(1))->floor > RequestId(1));
+}
+
+// The digests are hashed from a stack buffer (hash_input.hpp) that spills into a Hasher
+// for long inputs; both paths must hash exactly the documented field layout.
+TEST_CASE(
+    "state hash: reply/client/kv-entry digests hash their documented fields for short and long "
+    "inputs") {
+  for (std::size_t len : {0, 1, 13, 200, 250, 4096}) {
+    Bytes result(len);
+    for (std::size_t i = 0; i < len; ++i) result[i] = static_cast<std::uint8_t>(i * 7 + 1);
+
+    Hasher reply;
+    reply.update(std::string("knhk.smr.reply.v1"));
+    reply.update_u64(3);
+    reply.update_u64(99);
+    reply.update_u64(len);
+    reply.update(result);
+    CHECK(reply_digest(ClientId(3), RequestId(99), result) == reply.finish());
+
+    ClientEntry e;
+    e.last_request = RequestId(99);
+    e.last_result = result;
+    e.floor = RequestId(40);
+    e.recent.emplace_back(RequestId(99), result);
+    Digest cache = blake2b(std::string("cache"));
+    Hasher client;
+    client.update(std::string("knhk.smr.client.v2"));
+    client.update_u64(3);
+    client.update_u64(99);
+    client.update_u64(len);
+    client.update(result);
+    client.update_u64(40);
+    client.update_u64(1);
+    client.update(cache.bytes);
+    CHECK(client_digest(ClientId(3), e, cache) == client.finish());
+
+    Writer entry;
+    entry.string("knhk.kv.entry.v1");
+    entry.u8(1);  // a named key
+    entry.string("some-key");
+    entry.bytes(result);
+    CHECK(kv::entry_digest(kv::Key::named("some-key"), result) == blake2b(entry.bytes()));
+  }
 }
