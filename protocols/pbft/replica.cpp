@@ -349,11 +349,16 @@ void PbftReplica::check_prepared(Seq n) {
   // older view's pre-prepare, e.g. one executed through state transfer).
   if (!slot.pre_prepare || slot.commit_sent || slot.pre_prepare->view != view_) return;
   const PrePrepare& pp = *slot.pre_prepare;
+  auto matches = [&](NodeId who, const Prepare& p) {
+    return p.view == pp.view && p.digest == pp.digest && who != config_.primary(pp.view);
+  };
+  std::size_t count = 0;  // counted first: most prepares arrive before the quorum
+  for (const auto& [who, p] : slot.prepares) count += matches(who, p) ? 1 : 0;
+  if (count + 1 < config_.quorum) return;
   std::vector<Prepare> matching;
+  matching.reserve(count);
   for (const auto& [who, p] : slot.prepares)
-    if (p.view == pp.view && p.digest == pp.digest && who != config_.primary(pp.view))
-      matching.push_back(p);
-  if (matching.size() + 1 < config_.quorum) return;
+    if (matches(who, p)) matching.push_back(p);
   slot.prepared = PreparedProof{slot.pre_prepare, std::move(matching)};
   persist_prepares(n, slot);  // the P-set must survive a restart before COMMIT goes out
   Commit c{pp.view, n, pp.digest, id_, {}};
@@ -407,9 +412,10 @@ void PbftReplica::execute_slot(Seq n, Slot& slot) {
   // next view change start from the base timeout; catching up on older views' batches
   // does not prove the new view works.
   if (active_ && slot.pre_prepare->view == view_) backoff_exponent_ = 0;
-  for (const auto& e : result.requests) {
+  for (auto& e : result.requests) {
     if (e.duplicate && e.result.empty()) continue;
-    auto reply = make_reply(view_, e.request->client, e.request->id, id_, e.result, *signer_);
+    auto reply =
+        make_reply(view_, e.request->client, e.request->id, id_, std::move(e.result), *signer_);
     out_->list.emplace_back(reply_effect(e.request->client, std::move(reply)));
   }
   forget_executed_requests(*slot.batch);
