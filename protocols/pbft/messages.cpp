@@ -207,19 +207,23 @@ struct TypeName {
 
 }  // namespace
 
-void encode_body(Writer& w, const PrePrepare& m) {
+namespace {
+// (tag, v, n, d): what both the wire body and the signed body of a PRE-PREPARE start with.
+void put_pre_prepare_head(Writer& w, const PrePrepare& m) {
   w.u8(kPrePrepare);
   put(w, m.view);
   put(w, m.seq);
   w.digest(m.digest);
+}
+}  // namespace
+
+void encode_body(Writer& w, const PrePrepare& m) {
+  put_pre_prepare_head(w, m);
   knhk::encode(w, m.batch);
   put(w, m.replica);
 }
 void signed_body(Writer& w, const PrePrepare& m) {
-  w.u8(kPrePrepare);
-  put(w, m.view);
-  put(w, m.seq);
-  w.digest(m.digest);
+  put_pre_prepare_head(w, m);
   put(w, m.replica);
 }
 void encode_body(Writer& w, const Prepare& m) {

@@ -74,6 +74,16 @@ struct RawClient {
   Wire wire;
 };
 
+// Every node received `pings` pings from each of the others.
+bool every_node_pinged_by_all(const std::vector<TestNode>& nodes, std::size_t pings) {
+  for (const auto& n : nodes) {
+    if (n.replica->pings_received_.size() != nodes.size() - 1) return false;
+    for (const auto& [from, k] : n.replica->pings_received_)
+      if (k != pings) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 TEST_CASE("udp host: replicas exchange fragmented messages over loopback", "[net][host]") {
@@ -84,16 +94,7 @@ TEST_CASE("udp host: replicas exchange fragmented messages over loopback", "[net
     nodes.push_back(start_node(io, cluster, i, 60000, std::nullopt, 8000));
   // Each replica broadcasts three 60 kB pings (8 datagrams of 8 kB each) on a timer.
   bool all = run_until(
-      io,
-      [&] {
-        for (const auto& n : nodes) {
-          if (n.replica->pings_received_.size() != 3) return false;
-          for (const auto& [from, k] : n.replica->pings_received_)
-            if (k != 3) return false;
-        }
-        return true;
-      },
-      std::chrono::seconds(10));
+      io, [&] { return every_node_pinged_by_all(nodes, 3); }, std::chrono::seconds(10));
   CHECK(all);
   for (const auto& n : nodes) {
     INFO(n.host->render_metrics());
@@ -122,16 +123,7 @@ TEST_CASE(
     ++replies;
   }
   bool all = run_until(
-      io,
-      [&] {
-        for (const auto& n : nodes) {
-          if (n.replica->pings_received_.size() != 3) return false;
-          for (const auto& [from, k] : n.replica->pings_received_)
-            if (k != 3) return false;
-        }
-        return true;
-      },
-      std::chrono::seconds(20));
+      io, [&] { return every_node_pinged_by_all(nodes, 3); }, std::chrono::seconds(20));
   CHECK(all);
   CHECK(replies == 5);
   CHECK(nodes[0].replica->committed() == 5);
