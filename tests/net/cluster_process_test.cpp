@@ -11,13 +11,9 @@
 using namespace knhk;
 using namespace knhk::net;
 using knhk::net::test::ProcessCluster;
+using knhk::net::test::whole;
 
 namespace {
-
-std::string whole(const std::filesystem::path& log) {
-  std::ifstream in(log);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 std::string tail(const std::filesystem::path& log) {
   std::string all = whole(log);

@@ -10,13 +10,9 @@
 using namespace knhk;
 using namespace knhk::net;
 using knhk::net::test::ProcessCluster;
+using knhk::net::test::whole;
 
 namespace {
-
-std::string whole(const std::filesystem::path& log) {
-  std::ifstream in(log);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 std::uint64_t metric(const ProcessCluster& c, std::uint32_t node, const std::string& series) {
   auto text = c.metrics(node);

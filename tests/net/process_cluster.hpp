@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -25,6 +26,12 @@ namespace knhk::net::test {
 
 inline std::uint16_t free_tcp_port() {
   return free_port_range(1);
+}
+
+// The whole text of a node's log file.
+inline std::string whole(const std::filesystem::path& log) {
+  std::ifstream in(log);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 // What a node's metrics say about its replicated state.
