@@ -44,6 +44,7 @@ class NoopApplication : public Application {
 
 Digest snapshot_state_hash(std::span<const std::uint8_t> app_snapshot) {
   if (auto kv_hash = kv::snapshot_state_hash(app_snapshot)) return *kv_hash;
+  if (auto bank_hash = bank::snapshot_state_hash(app_snapshot)) return *bank_hash;
   return blake2b(app_snapshot);
 }
 

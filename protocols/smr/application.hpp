@@ -26,9 +26,9 @@ std::unique_ptr<Application> make_application(AppKind kind, std::uint32_t keys);
 
 // The application state hash as a function of snapshot bytes alone: what state_hash()
 // returns after restore(bytes), so a snapshot can be checked without an application.
-// The kv store's hash is incremental (kv.hpp: a sum of per-entry digests, so a commit
-// rehashes the keys it wrote, not the store); every other application's is BLAKE2b of
-// its snapshot bytes. Each application's snapshot starts with its own tag byte.
+// The kv store's and the bank's hashes are incremental (a sum of per-entry digests, so a
+// commit rehashes the entries it wrote, not the state); the noop application's is BLAKE2b
+// of its snapshot bytes. Each application's snapshot starts with its own tag byte.
 Digest snapshot_state_hash(std::span<const std::uint8_t> app_snapshot);
 
 }  // namespace knhk::smr

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "protocols/common/codec.hpp"
+#include "protocols/smr/hash_input.hpp"
+#include "protocols/smr/state_machine.hpp"
 
 namespace knhk::smr::bank {
 namespace {
@@ -23,9 +25,68 @@ Bytes error_result(std::string reason) {
 
 using AllowanceKey = std::pair<std::uint32_t, std::uint32_t>;  // (owner, spender)
 
+// The state hash is incremental, like the kv store's: the sum modulo 2^256 (digest_add) of
+// one digest per balance and one per non-zero allowance, hashed with the account and
+// allowance counts. An operation rehashes the one or two entries it changes; hashing the
+// whole snapshot per commit grew with the allowance table (up to accounts² entries).
+Digest balance_digest(std::uint32_t account, std::uint64_t balance) {
+  HashInput h;
+  h.raw("knhk.bank.balance.v1");
+  h.u32(account);
+  h.u64(balance);
+  return h.finish();
+}
+Digest allowance_digest(const AllowanceKey& k, std::uint64_t amount) {
+  HashInput h;
+  h.raw("knhk.bank.allowance.v1");
+  h.u32(k.first);
+  h.u32(k.second);
+  h.u64(amount);
+  return h.finish();
+}
+Digest bank_hash(std::size_t accounts, std::size_t allowances, const Digest& sum) {
+  HashInput h;
+  h.raw("knhk.bank.state.v1");
+  h.u64(accounts);
+  h.u64(allowances);
+  h.digest(sum);
+  return h.finish();
+}
+
+using State = std::pair<std::vector<std::uint64_t>, std::map<AllowanceKey, std::uint64_t>>;
+
+// Strict: `accounts` accounts, allowances sorted, non-zero and between valid accounts.
+State decode_state(Reader& r, std::uint32_t accounts) {
+  if (r.u8() != kSnapshotTag) throw DecodeError("bad bank snapshot tag");
+  if (r.u32() != accounts) throw DecodeError("bank snapshot for another size");
+  State s;
+  s.first.resize(accounts);
+  for (auto& b : s.first) b = r.u64();
+  auto n = r.length(16);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    AllowanceKey k{r.u32(), r.u32()};
+    auto v = r.u64();
+    if (k.first >= accounts || k.second >= accounts || v == 0) throw DecodeError("bad allowance");
+    if (!s.second.empty() && !(s.second.rbegin()->first < k))
+      throw DecodeError("allowances not sorted");
+    s.second.emplace_hint(s.second.end(), k, v);
+  }
+  return s;
+}
+
+Digest hash_of(const State& s) {
+  Digest sum;
+  for (std::uint32_t a = 0; a < s.first.size(); ++a)
+    sum = digest_add(sum, balance_digest(a, s.first[a]));
+  for (const auto& [k, v] : s.second) sum = digest_add(sum, allowance_digest(k, v));
+  return bank_hash(s.first.size(), s.second.size(), sum);
+}
+
 class BankApplication : public Application {
  public:
-  explicit BankApplication(std::uint32_t accounts) : balances_(accounts, kInitialBalance) {}
+  explicit BankApplication(std::uint32_t accounts) {
+    install(State{std::vector<std::uint64_t>(accounts, kInitialBalance), {}});
+  }
 
   Bytes apply(const Bytes& operation) override {
     auto op = decode_op(operation);
@@ -56,27 +117,51 @@ class BankApplication : public Application {
     for (const auto& [k, v] : allowances_) {
       w.u32(k.first);
       w.u32(k.second);
-      w.u64(v);
+      w.u64(v.amount);
     }
     return w.take();
   }
 
   bool restore(const Bytes& snapshot) override {
-    auto decoded = decode_all(snapshot, [&](Reader& r) { return decode_state(r); });
+    const auto accounts = static_cast<std::uint32_t>(balances_.size());
+    auto decoded = decode_all(snapshot, [&](Reader& r) { return decode_state(r, accounts); });
     if (!decoded) return false;
-    balances_ = std::move(decoded->first);
-    allowances_ = std::move(decoded->second);
+    install(*decoded);
     return true;
   }
 
-  Digest state_hash() const override { return blake2b(snapshot()); }
+  Digest state_hash() const override {
+    return bank_hash(balances_.size(), allowances_.size(), sum_);
+  }
 
  private:
   bool valid(std::uint32_t account) const { return account < balances_.size(); }
 
   std::uint64_t allowance(std::uint32_t owner, std::uint32_t spender) const {
     auto it = allowances_.find({owner, spender});
-    return it == allowances_.end() ? 0 : it->second;
+    return it == allowances_.end() ? 0 : it->second.amount;
+  }
+
+  void install(const State& s) {
+    balances_ = s.first;
+    balance_digests_.resize(balances_.size());
+    allowances_.clear();
+    sum_ = Digest{};
+    for (std::uint32_t a = 0; a < balances_.size(); ++a) {
+      balance_digests_[a] = balance_digest(a, balances_[a]);
+      sum_ = digest_add(sum_, balance_digests_[a]);
+    }
+    for (const auto& [k, v] : s.second) {
+      const Digest d = allowance_digest(k, v);
+      allowances_.emplace_hint(allowances_.end(), k, Allowance{v, d});
+      sum_ = digest_add(sum_, d);
+    }
+  }
+  void set_balance(std::uint32_t account, std::uint64_t balance) {
+    sum_ = digest_sub(sum_, balance_digests_[account]);
+    balance_digests_[account] = balance_digest(account, balance);
+    sum_ = digest_add(sum_, balance_digests_[account]);
+    balances_[account] = balance;
   }
 
   // Moves `amount` if the source can pay; a self-transfer only checks the balance.
@@ -84,18 +169,27 @@ class BankApplication : public Application {
     if (!valid(from) || !valid(to)) return error_result("unknown account");
     if (balances_[from] < amount) return status_result(Status::insufficient_funds);
     if (from != to && balances_[to] > UINT64_MAX - amount) return error_result("overflow");
-    balances_[from] -= amount;
-    balances_[to] += amount;
+    if (from != to) {
+      set_balance(from, balances_[from] - amount);
+      set_balance(to, balances_[to] + amount);
+    }
     return status_result(Status::ok);
   }
 
   Bytes approve(std::uint32_t owner, std::uint32_t spender, std::uint64_t amount) {
     if (!valid(owner) || !valid(spender)) return error_result("unknown account");
     // A zero allowance is not stored, so the snapshot has one encoding per state.
-    if (amount == 0)
-      allowances_.erase({owner, spender});
-    else
-      allowances_[{owner, spender}] = amount;
+    const AllowanceKey k{owner, spender};
+    auto it = allowances_.find(k);
+    if (it != allowances_.end()) {
+      sum_ = digest_sub(sum_, it->second.digest);
+      if (amount == 0) allowances_.erase(it);
+    }
+    if (amount != 0) {
+      const Digest d = allowance_digest(k, amount);
+      allowances_.insert_or_assign(k, Allowance{amount, d});
+      sum_ = digest_add(sum_, d);
+    }
     return status_result(Status::ok);
   }
 
@@ -109,29 +203,14 @@ class BankApplication : public Application {
     return result;
   }
 
-  using State = std::pair<std::vector<std::uint64_t>, std::map<AllowanceKey, std::uint64_t>>;
-
-  // Strict: same account count, allowances sorted, non-zero and between valid accounts.
-  State decode_state(Reader& r) const {
-    if (r.u8() != kSnapshotTag) throw DecodeError("bad bank snapshot tag");
-    if (r.u32() != balances_.size()) throw DecodeError("bank snapshot for another size");
-    State s;
-    s.first.resize(balances_.size());
-    for (auto& b : s.first) b = r.u64();
-    auto n = r.length(16);
-    for (std::uint32_t i = 0; i < n; ++i) {
-      AllowanceKey k{r.u32(), r.u32()};
-      auto v = r.u64();
-      if (!valid(k.first) || !valid(k.second) || v == 0) throw DecodeError("bad allowance");
-      if (!s.second.empty() && !(s.second.rbegin()->first < k))
-        throw DecodeError("allowances not sorted");
-      s.second.emplace_hint(s.second.end(), k, v);
-    }
-    return s;
-  }
-
+  struct Allowance {
+    std::uint64_t amount;
+    Digest digest;  // allowance_digest(key, amount)
+  };
   std::vector<std::uint64_t> balances_;
-  std::map<AllowanceKey, std::uint64_t> allowances_;
+  std::vector<Digest> balance_digests_;  // balance_digest of each balance
+  std::map<AllowanceKey, Allowance> allowances_;
+  Digest sum_;  // of every balance and allowance digest
 };
 
 }  // namespace
@@ -212,6 +291,15 @@ std::optional<Result> decode_result(std::span<const std::uint8_t> bytes) {
     if (res.status == Status::error) res.error = r.string();
     return res;
   });
+}
+
+std::optional<Digest> snapshot_state_hash(std::span<const std::uint8_t> snapshot) {
+  if (snapshot.size() < 5 || snapshot[0] != kSnapshotTag) return std::nullopt;
+  std::uint32_t accounts = 0;
+  for (int i = 0; i < 4; ++i) accounts |= std::uint32_t{snapshot[1 + i]} << (8 * i);
+  auto state = decode_all(snapshot, [&](Reader& r) { return decode_state(r, accounts); });
+  if (!state) return std::nullopt;
+  return hash_of(*state);
 }
 
 std::unique_ptr<Application> make_bank_application(std::uint32_t accounts) {

@@ -70,6 +70,9 @@ std::optional<Op> decode_op(std::span<const std::uint8_t> bytes);
 Bytes encode_result(const Result& r);
 std::optional<Result> decode_result(std::span<const std::uint8_t> bytes);
 
+// The bank's state hash from snapshot bytes alone (what state_hash() returns after
+// restore), or nullopt if they are not a well-formed bank snapshot.
+std::optional<Digest> snapshot_state_hash(std::span<const std::uint8_t> snapshot);
 std::unique_ptr<Application> make_bank_application(std::uint32_t accounts);
 
 }  // namespace knhk::smr::bank
