@@ -122,13 +122,13 @@ void PbftReplica::on_client_request(const Request& r) {
     return reject(to_string(a));
   if (sm_->already_executed(r.client, r.id)) return resend_cached_reply(r);
   RequestKey key{r.client, r.id};
-  if (pending_.count(key)) {
+  if (pending_.contains(key)) {
     // A retransmission: the client is still waiting, so keep the view-change timer running.
     update_request_timer();
     return;
   }
   if (pending_.size() >= config_.max_pending_requests) return reject("pending_full");
-  pending_.emplace(key, PendingRequest{share(r), now_});
+  pending_.insert(key, PendingRequest{share(r), now_});
   if (active_ && is_primary()) queue_.push_back(key);
   update_request_timer();
   propose_batches(false);
@@ -167,9 +167,9 @@ void PbftReplica::propose_batches(bool flush) {
     Batch batch;
     while (queue_head_ < queue_.size() && batch.size() < config_.batch_size) {
       auto key = queue_[queue_head_++];
-      auto it = pending_.find(key);
-      if (it == pending_.end() || in_flight_.count(key)) continue;
-      batch.push_back(*it->second.request);
+      const PendingRequest* waiting = pending_.find(key);
+      if (!waiting || in_flight_.contains(key)) continue;
+      batch.push_back(*waiting->request);
     }
     bool full = batch.size() == config_.batch_size;
     if (batch.empty() || (!full && !flush)) {
@@ -217,8 +217,8 @@ bool PbftReplica::normal_case_filter(View v, Seq n, const char*& reason) const {
 
 bool PbftReplica::batch_requests_valid(const Batch& batch) const {
   for (const auto& r : batch) {
-    auto it = pending_.find(RequestKey{r.client, r.id});
-    if (it != pending_.end() && *it->second.request == r) continue;  // verified on arrival
+    const PendingRequest* waiting = pending_.find(RequestKey{r.client, r.id});
+    if (waiting && *waiting->request == r) continue;  // verified on arrival
     if (check_request(r, *signer_, *verifier_, config_.n) != RequestAuth::ok) return false;
   }
   return true;
@@ -229,7 +229,7 @@ bool PbftReplica::batch_requests_fresh(const Batch& batch) const {
   keys.reserve(batch.size());
   for (const auto& r : batch) {
     RequestKey key{r.client, r.id};
-    if (in_flight_.count(key) || sm_->already_executed(r.client, r.id)) return false;
+    if (in_flight_.contains(key) || sm_->already_executed(r.client, r.id)) return false;
     keys.push_back(key);
   }
   std::sort(keys.begin(), keys.end());
@@ -297,7 +297,7 @@ void PbftReplica::accept_pre_prepare(PrePreparePtr ptr) {
   slot.set_pre_prepare(std::move(ptr));
   slot.prepare_sent = slot.commit_sent = slot.committed = false;
   if (!slot.executed)
-    for (const auto& r : m.batch) in_flight_.insert(RequestKey{r.client, r.id});
+    for (const auto& r : m.batch) in_flight_.insert(RequestKey{r.client, r.id}, {});
   persist_slot(m.seq, slot);  // before PREPARE: never prepare two digests for one (v, n)
   if (!is_primary()) {
     Prepare p{m.view, m.seq, m.digest, id_, {}};
@@ -437,11 +437,9 @@ void PbftReplica::forget_executed_requests(const Batch& batch) {
     in_flight_.erase(key);
     const auto* entry = sm_->client_entry(r.client);
     if (!entry) continue;
-    auto it = pending_.lower_bound(RequestKey{r.client, RequestId(0)});
-    while (it != pending_.end() && it->first.client == r.client && entry->executed(it->first.id)) {
-      in_flight_.erase(it->first);
-      it = pending_.erase(it);
-    }
+    pending_.erase_leading(
+        r.client, [&](RequestId id) { return entry->executed(id); },
+        [&](RequestKey older) { in_flight_.erase(older); });
   }
 }
 

@@ -18,16 +18,11 @@
 #include "protocols/message.hpp"
 #include "protocols/pbft/config.hpp"
 #include "protocols/pbft/messages.hpp"
+#include "protocols/pbft/request_table.hpp"
 #include "protocols/pbft/vote_table.hpp"
 #include "protocols/smr/state_machine.hpp"
 
 namespace knhk::pbft {
-
-struct RequestKey {
-  ClientId client;
-  RequestId id;
-  auto operator<=>(const RequestKey&) const = default;
-};
 
 // Pre-prepares are shared, never copied: the log, the prepared certificate, the commit
 // proof and the CommitEffect's batch all point into one object (usually the received
@@ -227,8 +222,9 @@ class PbftReplica final : public Replica {
     std::shared_ptr<const Request> request;
     Time since;  // arrival, or the last relay to the primary
   };
-  std::map<RequestKey, PendingRequest> pending_;
-  std::set<RequestKey> in_flight_;
+  RequestTable<PendingRequest> pending_;
+  struct InFlight {};
+  RequestTable<InFlight> in_flight_;
   std::vector<RequestKey> queue_;
   std::size_t queue_head_ = 0;
   bool batch_timer_armed_ = false;

@@ -89,14 +89,11 @@ bool PbftReplica::install_transferred_checkpoint(const CheckpointTransfer& c) {
   if (!sm_->install_snapshot(*snap, *out_)) return false;
   last_executed_ = c.seq;
   checkpoint_snapshots_[c.seq] = CheckpointState{snap->state_hash, c.snapshot};
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    if (sm_->already_executed(it->first.client, it->first.id)) {
-      in_flight_.erase(it->first);
-      it = pending_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  pending_.erase_if([&](RequestKey key, const PendingRequest&) {
+    if (!sm_->already_executed(key.client, key.id)) return false;
+    in_flight_.erase(key);
+    return true;
+  });
   out_->trace("state_transfer", view_, c.seq.value, c.state_hash.short_hex());
   mark_stable(c.seq, c.state_hash, c.certificate);
   return true;

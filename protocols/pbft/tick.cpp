@@ -26,13 +26,14 @@ void PbftReplica::on_tick() {
 void PbftReplica::relay_waiting_requests() {
   if (!active_ || is_primary()) return;
   std::uint32_t budget = 64;
-  for (auto& [key, waiting] : pending_) {
-    if (budget == 0) break;
-    if (in_flight_.count(key) || now_ - waiting.since < config_.retransmit_interval) continue;
+  pending_.for_each([&](RequestKey key, PendingRequest& waiting) {
+    if (budget == 0) return false;
+    if (in_flight_.contains(key) || now_ - waiting.since < config_.retransmit_interval) return true;
     send(config_.primary(view_), make_message(*waiting.request));
     waiting.since = now_;
     --budget;
-  }
+    return true;
+  });
 }
 
 void PbftReplica::retransmit_pending() {

@@ -289,8 +289,10 @@ void PbftReplica::enter_view(View v, const NewView& nv) {
   if (is_primary()) {
     queue_.clear();
     queue_head_ = 0;
-    for (const auto& [key, req] : pending_)
-      if (!in_flight_.count(key)) queue_.push_back(key);
+    pending_.for_each([&](RequestKey key, const PendingRequest&) {
+      if (!in_flight_.contains(key)) queue_.push_back(key);
+      return true;
+    });
     propose_batches(false);
   }
 }
@@ -322,7 +324,8 @@ void PbftReplica::install_o_set(const NewView& nv) {
   in_flight_.clear();
   for (const auto& [n, slot] : log_)
     if (slot.pre_prepare && slot.pre_prepare->view == view_ && !slot.executed)
-      for (const auto& r : slot.pre_prepare->batch) in_flight_.insert(RequestKey{r.client, r.id});
+      for (const auto& r : slot.pre_prepare->batch)
+        in_flight_.insert(RequestKey{r.client, r.id}, {});
   Seq highest = std::max(low_, last_executed_);
   for (const auto& pp : nv.pre_prepares) {
     highest = std::max(highest, pp.seq);

@@ -1,0 +1,111 @@
+// A set of client requests keyed by (client, request id), with a value per request,
+// iterated in (client, id) order. Every replica inserts and erases each request it sees
+// (pending requests, requests in accepted pre-prepares); as std::map/std::set keyed by
+// (client, id) that was a node allocation and a ten-level tree walk per request per
+// replica. Here each client has a small vector sorted by id (a client has few requests
+// outstanding; new ids arrive in order, so inserts append and executions erase the front),
+// found through a map of clients whose entries are kept (and their capacity reused).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "protocols/common/types.hpp"
+
+namespace knhk::pbft {
+
+struct RequestKey {
+  ClientId client;
+  RequestId id;
+  auto operator<=>(const RequestKey&) const = default;
+};
+
+template <class Value>
+class RequestTable {
+ public:
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  bool contains(RequestKey key) const { return find(key) != nullptr; }
+
+  const Value* find(RequestKey key) const {
+    auto c = clients_.find(key.client);
+    if (c == clients_.end()) return nullptr;
+    auto it = position(c->second, key.id);
+    return it != c->second.end() && it->first == key.id ? &it->second : nullptr;
+  }
+  Value* find(RequestKey key) { return const_cast<Value*>(std::as_const(*this).find(key)); }
+  // Inserts unless present; returns whether it did.
+  bool insert(RequestKey key, Value value) {
+    auto& entries = clients_[key.client];
+    auto it = position(entries, key.id);
+    if (it != entries.end() && it->first == key.id) return false;
+    entries.emplace(it, key.id, std::move(value));
+    ++size_;
+    return true;
+  }
+  bool erase(RequestKey key) {
+    auto c = clients_.find(key.client);
+    if (c == clients_.end()) return false;
+    auto it = position(c->second, key.id);
+    if (it == c->second.end() || it->first != key.id) return false;
+    c->second.erase(it);
+    --size_;
+    return true;
+  }
+  // Erases `client`'s requests from the lowest id up while `done(id)` holds; calls
+  // `erased(key)` for each.
+  template <class Done, class Erased>
+  void erase_leading(ClientId client, Done done, Erased erased) {
+    auto c = clients_.find(client);
+    if (c == clients_.end()) return;
+    auto& entries = c->second;
+    auto end = entries.begin();
+    while (end != entries.end() && done(end->first)) erased(RequestKey{client, (end++)->first});
+    size_ -= static_cast<std::size_t>(end - entries.begin());
+    entries.erase(entries.begin(), end);
+  }
+  // Erases every request for which `remove(key, value)` holds.
+  template <class Remove>
+  void erase_if(Remove remove) {
+    for (auto& [client, entries] : clients_) {
+      auto kept = std::remove_if(entries.begin(), entries.end(), [&](const auto& e) {
+        return remove(RequestKey{client, e.first}, e.second);
+      });
+      size_ -= static_cast<std::size_t>(entries.end() - kept);
+      entries.erase(kept, entries.end());
+    }
+  }
+  // Calls f(key, value) in (client, id) order until it returns false.
+  template <class F>
+  void for_each(F f) {
+    for (auto& [client, entries] : clients_)
+      for (auto& [id, value] : entries)
+        if (!f(RequestKey{client, id}, value)) return;
+  }
+  template <class F>
+  void for_each(F f) const {
+    for (const auto& [client, entries] : clients_)
+      for (const auto& [id, value] : entries)
+        if (!f(RequestKey{client, id}, value)) return;
+  }
+  void clear() {
+    for (auto& [client, entries] : clients_) entries.clear();
+    size_ = 0;
+  }
+
+ private:
+  using Entries = std::vector<std::pair<RequestId, Value>>;
+  template <class E>
+  static auto position(E& entries, RequestId id) {
+    if (entries.empty() || entries.back().first < id) return entries.end();  // the usual case
+    return std::lower_bound(entries.begin(), entries.end(), id,
+                            [](const auto& e, RequestId x) { return e.first < x; });
+  }
+  std::map<ClientId, Entries> clients_;
+  std::size_t size_ = 0;
+};
+
+}  // namespace knhk::pbft
