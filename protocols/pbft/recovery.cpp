@@ -7,7 +7,6 @@
 //   "pbft/checkpoint"       the stable checkpoint: certificate and snapshot
 // Each is written (a PersistEffect earlier in the same effect list) before any message that
 // depends on it leaves, so a restarted replica never contradicts what it said before.
-#include <algorithm>
 #include <string_view>
 
 #include "protocols/pbft/replica.hpp"
@@ -20,13 +19,8 @@ constexpr const char* kCheckpointKey = "pbft/checkpoint";
 constexpr const char* kLogPrefix = "pbft/log/";
 constexpr const char* kPreparesPrefix = "pbft/prepares/";
 
-// prefix + n as 20 zero-padded digits, so keys sort in sequence order.
 std::string slot_key(std::string_view prefix, Seq n) {
-  std::string key(prefix.size() + 20, '0');
-  std::copy(prefix.begin(), prefix.end(), key.begin());
-  for (std::uint64_t v = n.value, i = key.size(); v > 0; v /= 10)
-    key[--i] = static_cast<char>('0' + v % 10);
-  return key;
+  return numbered_key(prefix, n.value);
 }
 
 }  // namespace

@@ -85,12 +85,6 @@ class RequestTable {
       for (auto& [id, value] : entries)
         if (!f(RequestKey{client, id}, value)) return;
   }
-  template <class F>
-  void for_each(F f) const {
-    for (const auto& [client, entries] : clients_)
-      for (const auto& [id, value] : entries)
-        if (!f(RequestKey{client, id}, value)) return;
-  }
   void clear() {
     for (auto& [client, entries] : clients_) entries.clear();
     size_ = 0;

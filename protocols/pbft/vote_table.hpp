@@ -34,7 +34,6 @@ class VoteTable {
     auto it = const_cast<VoteTable*>(this)->lower_bound(who);
     return it != votes_.end() && it->first == who ? const_iterator(it) : votes_.end();
   }
-  std::size_t count(NodeId who) const { return find(who) != end() ? 1 : 0; }
   // The vote of `who`, default-constructed first if it has none (as std::map::operator[]).
   Vote& operator[](NodeId who) {
     auto it = lower_bound(who);

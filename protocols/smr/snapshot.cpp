@@ -288,14 +288,8 @@ std::optional<LogEntry> decode_log_entry(std::span<const std::uint8_t> bytes) {
   }
 }
 
-// Digits written by hand: snprintf cost about 1,000 instructions per executed batch.
 std::string log_key(Seq position) {
-  std::string key(kLogKeyPrefix);
-  const std::size_t prefix = key.size();
-  key.resize(prefix + 20, '0');
-  std::uint64_t v = position.value;
-  for (std::size_t i = key.size(); v != 0; v /= 10) key[--i] = static_cast<char>('0' + v % 10);
-  return key;
+  return numbered_key(kLogKeyPrefix, position.value);
 }
 
 }  // namespace knhk::smr
