@@ -4,15 +4,15 @@
 // (client, id) that was a node allocation and a ten-level tree walk per request per
 // replica. Here each client has a small vector sorted by id (a client has few requests
 // outstanding; new ids arrive in order, so inserts append and executions erase the front),
-// found through a map of clients whose entries are kept (and their capacity reused).
+// found through a ClientMap of clients whose entries are kept (and their capacity reused).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
-#include <map>
 #include <utility>
 #include <vector>
 
+#include "protocols/common/client_map.hpp"
 #include "protocols/common/types.hpp"
 
 namespace knhk::pbft {
@@ -31,10 +31,10 @@ class RequestTable {
   bool contains(RequestKey key) const { return find(key) != nullptr; }
 
   const Value* find(RequestKey key) const {
-    auto c = clients_.find(key.client);
-    if (c == clients_.end()) return nullptr;
-    auto it = position(c->second, key.id);
-    return it != c->second.end() && it->first == key.id ? &it->second : nullptr;
+    const Entries* entries = clients_.find(key.client);
+    if (!entries) return nullptr;
+    auto it = position(*entries, key.id);
+    return it != entries->end() && it->first == key.id ? &it->second : nullptr;
   }
   Value* find(RequestKey key) { return const_cast<Value*>(std::as_const(*this).find(key)); }
   // Inserts unless present; returns whether it did.
@@ -47,11 +47,11 @@ class RequestTable {
     return true;
   }
   bool erase(RequestKey key) {
-    auto c = clients_.find(key.client);
-    if (c == clients_.end()) return false;
-    auto it = position(c->second, key.id);
-    if (it == c->second.end() || it->first != key.id) return false;
-    c->second.erase(it);
+    Entries* entries = clients_.find(key.client);
+    if (!entries) return false;
+    auto it = position(*entries, key.id);
+    if (it == entries->end() || it->first != key.id) return false;
+    entries->erase(it);
     --size_;
     return true;
   }
@@ -59,9 +59,9 @@ class RequestTable {
   // `erased(key)` for each.
   template <class Done, class Erased>
   void erase_leading(ClientId client, Done done, Erased erased) {
-    auto c = clients_.find(client);
-    if (c == clients_.end()) return;
-    auto& entries = c->second;
+    Entries* found = clients_.find(client);
+    if (!found) return;
+    Entries& entries = *found;
     auto end = entries.begin();
     while (end != entries.end() && done(end->first)) erased(RequestKey{client, (end++)->first});
     size_ -= static_cast<std::size_t>(end - entries.begin());
@@ -70,23 +70,23 @@ class RequestTable {
   // Erases every request for which `remove(key, value)` holds.
   template <class Remove>
   void erase_if(Remove remove) {
-    for (auto& [client, entries] : clients_) {
+    clients_.for_each([&](ClientId client, Entries& entries) {
       auto kept = std::remove_if(entries.begin(), entries.end(), [&](const auto& e) {
         return remove(RequestKey{client, e.first}, e.second);
       });
       size_ -= static_cast<std::size_t>(entries.end() - kept);
       entries.erase(kept, entries.end());
-    }
+    });
   }
   // Calls f(key, value) in (client, id) order until it returns false.
   template <class F>
   void for_each(F f) {
-    for (auto& [client, entries] : clients_)
-      for (auto& [id, value] : entries)
-        if (!f(RequestKey{client, id}, value)) return;
+    for (std::size_t i = 0; i < clients_.size(); ++i)
+      for (auto& [id, value] : clients_.value(i))
+        if (!f(RequestKey{clients_.key(i), id}, value)) return;
   }
   void clear() {
-    for (auto& [client, entries] : clients_) entries.clear();
+    clients_.for_each([](ClientId, Entries& entries) { entries.clear(); });
     size_ = 0;
   }
 
@@ -98,7 +98,7 @@ class RequestTable {
     return std::lower_bound(entries.begin(), entries.end(), id,
                             [](const auto& e, RequestId x) { return e.first < x; });
   }
-  std::map<ClientId, Entries> clients_;
+  ClientMap<Entries> clients_;
   std::size_t size_ = 0;
 };
 

@@ -60,7 +60,7 @@ void StateMachine::rebuild_window(ClientState& s) {
 
 void StateMachine::rebuild_client_digests() {
   table_digest_ = Digest{};
-  for (auto& [c, s] : clients_) {
+  clients_.for_each([&](ClientId c, ClientState& s) {
     rebuild_window(s);
     s.replies.clear();
     s.reply_cache = Digest{};
@@ -70,7 +70,7 @@ void StateMachine::rebuild_client_digests() {
     }
     s.client = client_digest(c, s.entry, s.reply_cache);
     table_digest_ = digest_add(table_digest_, s.client);
-  }
+  });
 }
 
 // Swaps the client's old digest for its current one in the table digest (a new client's
@@ -86,8 +86,8 @@ Digest StateMachine::state_hash() const {
 }
 
 const ClientEntry* StateMachine::client_entry(ClientId c) const {
-  auto it = clients_.find(c);
-  return it == clients_.end() ? nullptr : &it->second.entry;
+  const ClientState* s = clients_.find(c);
+  return s ? &s->entry : nullptr;
 }
 
 bool StateMachine::already_executed(ClientId c, RequestId id) const {
@@ -98,20 +98,19 @@ bool StateMachine::already_executed(ClientId c, RequestId id) const {
 // At-most-once: an executed request is not applied again; it gets its cached result
 // while that is in the window, an empty result after.
 Bytes StateMachine::apply_request(const Request& r, bool& duplicate) {
-  auto it = clients_.lower_bound(r.client);
-  const bool known = it != clients_.end() && it->first == r.client;
-  if (known && it->second.entry.executed(r.id)) {
+  ClientState* client = clients_.find(r.client);
+  if (client && client->entry.executed(r.id)) {
     duplicate = true;
-    const Bytes* cached = it->second.entry.result_of(r.id);
+    const Bytes* cached = client->entry.result_of(r.id);
     return cached ? *cached : Bytes{};
   }
   duplicate = false;
   Bytes result = app_->apply(r.operation);
-  if (!known) it = clients_.emplace_hint(it, r.client, ClientState{});
-  record_result(it->second, r.client, r.id, result);
-  if (!it->second.touched) {
-    it->second.touched = true;
-    touched_.push_back(&*it);
+  if (!client) client = &clients_[r.client];
+  record_result(*client, r.client, r.id, result);
+  if (!client->touched) {
+    client->touched = true;
+    touched_.push_back(r.client);
   }
   return result;
 }
@@ -173,9 +172,10 @@ std::vector<ExecutedRequest> StateMachine::apply_batch(const Batch& batch) {
     executed.push_back(std::move(e));
   }
   // The table digest is a sum: the order in which clients are refreshed does not matter.
-  for (auto* client : touched_) {
-    refresh_client_digest(client->first, client->second);
-    client->second.touched = false;
+  for (ClientId c : touched_) {
+    ClientState& client = *clients_.find(c);
+    refresh_client_digest(c, client);
+    client.touched = false;
   }
   commands_since_snapshot_ += batch.size();
   recompute_state_hash();
@@ -209,7 +209,8 @@ ExecutionResult StateMachine::execute(std::shared_ptr<const Batch> batch, const 
 
 std::map<ClientId, ClientEntry> StateMachine::client_table() const {
   std::map<ClientId, ClientEntry> table;
-  for (const auto& [c, s] : clients_) table.emplace_hint(table.end(), c, s.entry);
+  clients_.for_each(
+      [&](ClientId c, const ClientState& s) { table.emplace_hint(table.end(), c, s.entry); });
   return table;
 }
 
@@ -220,10 +221,10 @@ Snapshot StateMachine::take_snapshot() const {
 Bytes StateMachine::encoded_snapshot() const {
   std::vector<SnapshotClient> table;
   table.reserve(clients_.size());
-  for (const auto& [c, s] : clients_) {
+  clients_.for_each([&](ClientId c, const ClientState& s) {
     const std::span<const std::uint8_t> window(s.window);
     table.push_back(SnapshotClient{c, &s.entry, window.subspan(s.window_start)});
-  }
+  });
   return encode_snapshot(position_, app_->snapshot(), table, state_hash_);
 }
 
@@ -263,8 +264,7 @@ bool StateMachine::load_snapshot(const Snapshot& s) {
   }
   position_ = s.position;
   clients_.clear();
-  for (const auto& [c, e] : s.clients)
-    clients_.emplace_hint(clients_.end(), c, ClientState{})->second.entry = e;
+  for (const auto& [c, e] : s.clients) clients_[c].entry = e;
   rebuild_client_digests();
   state_hash_ = s.state_hash;
   commands_since_snapshot_ = 0;

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "protocols/common/client_map.hpp"
 #include "protocols/common/host.hpp"
 #include "protocols/smr/application.hpp"
 
@@ -39,7 +40,12 @@ struct ClientEntry {
   // runs, no node per entry as in a map).
   std::deque<std::pair<RequestId, Bytes>> recent;
 
-  bool executed(RequestId id) const { return id < floor || find(id) != nullptr; }
+  bool executed(RequestId id) const {
+    if (id < floor) return true;
+    // Every id in `recent` is ≤ last_request: a newer id is not executed, without a look
+    // into the window (most lookups are of new requests).
+    return id <= last_request && find(id) != nullptr;
+  }
   // The cached result of an executed id, if still in the window.
   const Bytes* result_of(RequestId id) const {
     const auto* r = find(id);
@@ -175,7 +181,7 @@ class StateMachine {
 
  private:
   // One client's entry with the digests kept in step with it, so that executing a
-  // request finds everything about its client with one map lookup.
+  // request finds everything about its client with one lookup.
   struct ClientState {
     ClientEntry entry;
     Digest reply_cache;  // reply_cache_digest of the entry
@@ -190,7 +196,6 @@ class StateMachine {
     std::size_t window_start = 0;
     bool touched = false;  // executed a request in the batch being applied
   };
-  using ClientMap = std::map<ClientId, ClientState>;
 
   Bytes apply_request(const Request& r, bool& duplicate);
   void record_result(ClientState& s, ClientId c, RequestId id, const Bytes& result);
@@ -209,7 +214,7 @@ class StateMachine {
   std::uint64_t snapshot_interval_;
   Seq position_;
   std::uint64_t commands_since_snapshot_ = 0;
-  ClientMap clients_;
+  ClientMap<ClientState> clients_;
   std::optional<Snapshot> durable_snapshot_;
   Bytes initial_app_state_;  // the application's state before any command
   Seq log_first_{1};         // lowest position whose log entry may still be stored
@@ -217,7 +222,7 @@ class StateMachine {
   // Sum of the clients' `client` digests (client_table_digest), kept up to date per
   // touched client so a commit does not re-encode the whole table.
   Digest table_digest_;
-  std::vector<ClientMap::value_type*> touched_;  // clients of the batch being applied
+  std::vector<ClientId> touched_;  // clients of the batch being applied
 };
 
 }  // namespace knhk::smr

@@ -226,6 +226,21 @@ TEST_CASE("state machine: decode_snapshot rejects malformed bytes") {
     CHECK_FALSE(decode_snapshot(std::span(bytes.data(), n)));
 }
 
+TEST_CASE("state machine: a reply window with ids above the client's last request is malformed") {
+  // ClientEntry::executed answers "not executed" for any id above last_request without
+  // looking into the window; a snapshot that breaks that invariant must not be loaded.
+  StateMachine a(make_application(AppKind::kv, 10), 0);
+  Effects out;
+  a.execute(make_batch({put_req(1, 3, 1, "x"), put_req(1, 5, 1, "y")}), View(0), 1, out);
+  Snapshot snap = a.take_snapshot();
+  REQUIRE(decode_snapshot(encode_snapshot(snap)));
+  CHECK(a.already_executed(ClientId(1), RequestId(5)));
+  CHECK_FALSE(a.already_executed(ClientId(1), RequestId(4)));
+  CHECK_FALSE(a.already_executed(ClientId(1), RequestId(6)));
+  snap.clients.at(ClientId(1)).last_request = RequestId(4);
+  CHECK_FALSE(decode_snapshot(encode_snapshot(snap)));
+}
+
 TEST_CASE("state machine: log keys are the position in 20 zero-padded digits") {
   CHECK(log_key(Seq(0)) == "smr/log/00000000000000000000");
   CHECK(log_key(Seq(1234567890)) == "smr/log/00000000001234567890");
