@@ -80,8 +80,25 @@ bool Scheduler::step() {
   const Entry e = pop();
   now_ = Time{e.time};
   ++events_run_;
-  targets_[e.key & ((1u << kTargetBits) - 1)]->on_event(e.arg);
+  prefetch_upcoming();
+  target_of(e)->on_event(e.arg);
   return true;
+}
+
+// A message delivered now was sent one link delay ago, thousands of events back: its
+// payload has left the cache. The two events after this one are known (the heap's root
+// and its smallest child), so their payloads are requested before this event runs —
+// the later one's slot first, then, by the time it is next, what that slot points to.
+void Scheduler::prefetch_upcoming() const {
+  const std::size_t n = heap_.size();
+  if (n == 0) return;
+  target_of(heap_[0])->prefetch_next(heap_[0].arg);
+  if (n == 1) return;
+  const std::size_t end = kArity + 1 < n ? kArity + 1 : n;
+  std::size_t child = 1;
+  for (std::size_t c = 2; c < end; ++c)
+    if (before(heap_[c], heap_[child])) child = c;
+  target_of(heap_[child])->prefetch_later(heap_[child].arg);
 }
 
 std::uint64_t Scheduler::run_until(Time until) {

@@ -20,6 +20,11 @@ namespace knhk::sim {
 class EventTarget {
  public:
   virtual void on_event(std::uint64_t arg) = 0;
+  // Hints that the event with `arg` runs next (`prefetch_next`) or the one after
+  // (`prefetch_later`), so the target can start loading its payload into the cache while
+  // the current event runs. Only a hint: a later-scheduled event may overtake it.
+  virtual void prefetch_next(std::uint64_t /*arg*/) {}
+  virtual void prefetch_later(std::uint64_t /*arg*/) {}
 
  protected:
   ~EventTarget() = default;
@@ -87,6 +92,10 @@ class Scheduler {
   }
   static bool before(const Entry& a, const Entry& b) { return order(a) < order(b); }
   std::uint64_t target_index(EventTarget* t);
+  EventTarget* target_of(const Entry& e) const {
+    return targets_[e.key & ((1u << kTargetBits) - 1)];
+  }
+  void prefetch_upcoming() const;
   void push(const Entry& e);
   Entry pop();
   void sift_up(std::size_t i);

@@ -66,6 +66,8 @@ class Simulation::DeliveryTarget final : public EventTarget {
  public:
   explicit DeliveryTarget(Simulation& s) : s_(s) {}
   void on_event(std::uint64_t slot) override { s_.deliver(slot); }
+  void prefetch_next(std::uint64_t slot) override { s_.prefetch_message(slot); }
+  void prefetch_later(std::uint64_t slot) override { s_.prefetch_delivery(slot); }
 
  private:
   Simulation& s_;
@@ -361,6 +363,27 @@ void Simulation::send_from(Principal from, Principal to, const Outgoing& out) {
     }
     deliveries_[slot] = Delivery{from, to, out.msg, type, size, incarnation, out.view, out.seq};
     scheduler_.after(fate.delay[i], delivery_target_.get(), slot);
+  }
+}
+
+void Simulation::prefetch_delivery(std::uint64_t slot) const {
+  if (slot >= deliveries_.size()) return;
+  const char* at = reinterpret_cast<const char*>(&deliveries_[slot]);
+  __builtin_prefetch(at);
+  __builtin_prefetch(at + sizeof(Delivery) - 1);
+}
+
+// The slot itself was requested one event earlier (prefetch_delivery); the message it
+// points to is what deliver() reads next.
+void Simulation::prefetch_message(std::uint64_t slot) const {
+  if (slot >= deliveries_.size()) return;
+  if (const Message* m = deliveries_[slot].msg.get()) {
+    // make_shared puts the reference counts just before the message; the variant's index
+    // sits at its end.
+    const char* at = reinterpret_cast<const char*>(m);
+    __builtin_prefetch(at - 16);
+    __builtin_prefetch(at);
+    __builtin_prefetch(at + sizeof(Message) - 1);
   }
 }
 

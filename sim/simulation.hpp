@@ -137,6 +137,8 @@ class Simulation {
   static Outgoing outgoing(MessagePtr msg);
   void send_from(Principal from, Principal to, const Outgoing& out);
   void deliver(std::uint64_t slot);
+  void prefetch_delivery(std::uint64_t slot) const;
+  void prefetch_message(std::uint64_t slot) const;
   void fire_timer(std::uint64_t slot);
   void set_timer(NodeId node, TimerId id, Duration after);
   void cancel_timer(NodeId node, TimerId id);
