@@ -35,21 +35,39 @@ class Writer {
   enum class Mode { store, count };
   Writer() = default;
   explicit Writer(Mode mode) : counting_(mode == Mode::count) {}
+  // Writes into the caller's `scratch` until it is full, then moves to the heap. For
+  // bodies encoded only to be signed, MACed or hashed (see StackWriter): no allocation
+  // per call and no buffer kept between calls.
+  explicit Writer(std::span<std::uint8_t> scratch) : at_(scratch.data()), room_(scratch.size()) {}
+  // Copies and moves keep their bytes on the heap: none shares the caller's scratch.
+  Writer(const Writer& o) : counting_(o.counting_), counted_(o.counted_) { raw(o.view()); }
+  Writer(Writer&& o) : counting_(o.counting_), counted_(o.counted_) {
+    if (o.on_heap())
+      swap(o);
+    else
+      raw(o.view());
+  }
+  Writer& operator=(Writer o) noexcept {
+    swap(o);
+    return *this;
+  }
   void clear() {
     used_ = 0;
     counted_ = 0;
   }
   void reserve(std::size_t n) {
-    if (!counting_ && buf_.size() < n) buf_.resize(n);
+    if (!counting_ && room_ < n) grow_to(n);
   }
   // The bytes written so far (valid until the next write).
+  std::span<const std::uint8_t> view() const { return {at_, used_}; }
   const Bytes& bytes() const {
-    buf_.resize(used_);
+    trim_to_used();
     return buf_;
   }
   Bytes take() {
-    buf_.resize(used_);
-    used_ = 0;
+    trim_to_used();
+    at_ = nullptr;
+    room_ = used_ = 0;
     return std::move(buf_);
   }
   std::size_t size() const { return counting_ ? counted_ : used_; }
@@ -88,10 +106,10 @@ class Writer {
     for (int i = 0; i < width; ++i) le[i] = static_cast<std::uint8_t>(v >> (8 * i));
     append(le, static_cast<std::size_t>(width));
   }
-  // One size check and one copy per field. The vector is kept sized to its whole room
-  // (`used_` bytes are written): growing it by resize() at every field zero-filled the
-  // field first and cost an out-of-line call, which made encoding a quarter of the
-  // simulator's instructions (callgrind, bench_pbft_bench).
+  // One size check and one copy per field. The room is kept allocated ahead of `used_`:
+  // growing a vector by resize() at every field zero-filled the field first and cost an
+  // out-of-line call, which made encoding a quarter of the simulator's instructions
+  // (callgrind, bench_pbft_bench).
   void append(const std::uint8_t* p, std::size_t n) {
     if (counting_) {
       counted_ += n;
@@ -102,15 +120,58 @@ class Writer {
     used_ += n;
   }
   std::uint8_t* room_for(std::size_t n) {
-    if (buf_.size() - used_ < n) buf_.resize(std::max({used_ * 2, used_ + n, kFirstCapacity}));
-    return buf_.data() + used_;
+    if (room_ - used_ < n) grow_to(std::max({used_ * 2, used_ + n, kFirstCapacity}));
+    return at_ + used_;
+  }
+  bool on_heap() const { return at_ == buf_.data(); }
+  // Moves the room to the heap (copying what the scratch holds) or enlarges it there. Kept
+  // out of line: it runs once per doubling, and inlined into callers that call bytes()
+  // twice it made GCC's -Wuse-after-free suspect a reallocation between the two calls.
+  [[gnu::noinline]] void grow_to(std::size_t room) const {
+    const bool from_scratch = !on_heap();
+    buf_.resize(room);
+    if (from_scratch && used_ != 0) std::memcpy(buf_.data(), at_, used_);
+    at_ = buf_.data();
+    room_ = buf_.size();
+  }
+  // bytes() and take() hand out the vector itself, sized to what was written (a writer on
+  // scratch moves to the heap first).
+  void trim_to_used() const {
+    if (!on_heap()) grow_to(used_);
+    buf_.resize(used_);
+    room_ = used_;
+  }
+  void swap(Writer& o) noexcept {
+    std::swap(buf_, o.buf_);
+    std::swap(at_, o.at_);
+    std::swap(room_, o.room_);
+    std::swap(used_, o.used_);
+    std::swap(counting_, o.counting_);
+    std::swap(counted_, o.counted_);
   }
   // Most encodings are small messages: starting here skips the first few doublings.
   static constexpr std::size_t kFirstCapacity = 128;
-  mutable Bytes buf_;  // sized to the room; bytes() and take() trim it to used_
-  std::size_t used_ = 0;
+  mutable Bytes buf_;                   // the heap room, once at_ points into it
+  mutable std::uint8_t* at_ = nullptr;  // the room: buf_.data() or the caller's scratch
+  mutable std::size_t room_ = 0;        // bytes at at_ that may be written
+  std::size_t used_ = 0;                // bytes written
   bool counting_ = false;
   std::size_t counted_ = 0;
+};
+
+// A Writer whose first N bytes are its own (on the stack, for a local). A body encoded only
+// to be signed, MACed or hashed then costs no allocation unless it outgrows N, and needs no
+// buffer reused between calls: protocols/ keeps no thread-local state. The array is left
+// uninitialised: only written bytes are read.
+template <std::size_t N>
+class StackWriter : public Writer {
+ public:
+  StackWriter() : Writer(std::span<std::uint8_t>(scratch_, N)) {}
+  StackWriter(const StackWriter&) = delete;
+  StackWriter& operator=(const StackWriter&) = delete;
+
+ private:
+  std::uint8_t scratch_[N];
 };
 
 class Reader {

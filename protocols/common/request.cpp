@@ -24,14 +24,21 @@ Mac get_mac(Reader& r) {
 // After the body: one byte saying how it is authenticated, then the signature or MACs.
 enum AuthTag : std::uint8_t { kBySignature = 0, kByMac = 1 };
 
-// The signed/MACed bytes, in a reused buffer (valid until the next call on this thread).
-template <class T>
-const Bytes& body_bytes(const T& r) {
-  thread_local Writer w;
-  w.clear();
-  encode_body(w, r);
-  return w.bytes();
-}
+// The signed/MACed bytes of a request or reply, encoded on the stack at each use: every
+// request and reply is MACed or checked, and a body within the buffer needs neither an
+// allocation nor a buffer kept between calls (a longer operation or result continues on
+// the heap). Use within one expression or as a named local.
+class Body {
+ public:
+  template <class T>
+  explicit Body(const T& r) {
+    encode_body(w_, r);
+  }
+  std::span<const std::uint8_t> bytes() const { return w_.view(); }
+
+ private:
+  StackWriter<256> w_;
+};
 
 }  // namespace
 
@@ -131,26 +138,35 @@ Batch decode_batch(Reader& r) {
   return b;
 }
 
+// The bytes of encode(w, b), streamed into a Hasher one request at a time from a stack
+// buffer: no allocation whatever the batch size, no buffer kept between calls, and the
+// same digest (it depends on the bytes alone, not on how they are split).
 Digest batch_digest(const Batch& b) {
-  thread_local Writer w;
-  w.clear();
-  encode(w, b);
-  return blake2b(w.bytes());
+  StackWriter<512> w;
+  w.u32(static_cast<std::uint32_t>(b.size()));
+  Hasher h;
+  for (const auto& req : b) {
+    encode(w, req);
+    h.update(w.view());
+    w.clear();
+  }
+  h.update(w.view());
+  return h.finish();
 }
 
 Request make_signed_request(ClientId client, RequestId id, Bytes operation, const Signer& signer) {
   Request r{client, id, std::move(operation), {}, {}};
-  r.signature = signer.sign(body_bytes(r));
+  r.signature = signer.sign(Body(r).bytes());
   return r;
 }
 
 Request make_authenticated_request(ClientId client, RequestId id, Bytes operation,
                                    const SessionKeys& keys, std::uint32_t replicas) {
   Request r{client, id, std::move(operation), {}, {}};
-  const Bytes& body = body_bytes(r);
+  const Body body(r);
   r.authenticator.resize(replicas);
   for (std::uint32_t i = 0; i < replicas; ++i)
-    if (auto m = keys.mac(Principal::replica(NodeId(i)), body)) r.authenticator[i] = *m;
+    if (auto m = keys.mac(Principal::replica(NodeId(i)), body.bytes())) r.authenticator[i] = *m;
   return r;
 }
 
@@ -163,7 +179,7 @@ Request make_client_request(ClientId client, RequestId id, Bytes operation, cons
 
 bool verify_request(const Request& r, const Verifier& verifier) {
   if (!r.authenticator.empty()) return false;
-  return verifier.verify(Principal::client(r.client), body_bytes(r), r.signature);
+  return verifier.verify(Principal::client(r.client), Body(r).bytes(), r.signature);
 }
 
 const char* to_string(RequestAuth a) {
@@ -191,7 +207,7 @@ RequestAuth check_request(const Request& r, const Signer& self, const Verifier& 
   Principal me = self.principal();
   if (!keys || me.kind != Principal::Kind::replica || me.id >= replicas)
     return RequestAuth::no_session_keys;
-  bool ok = keys->check(Principal::client(r.client), body_bytes(r), r.authenticator[me.id]);
+  bool ok = keys->check(Principal::client(r.client), Body(r).bytes(), r.authenticator[me.id]);
   return ok ? RequestAuth::ok : RequestAuth::bad_mac;
 }
 
@@ -204,7 +220,7 @@ bool has_forged_signature(const Batch& b, const Verifier& verifier) {
 Reply make_signed_reply(View view, ClientId client, RequestId id, NodeId replica, Bytes result,
                         const Signer& signer) {
   Reply r{view, client, id, replica, std::move(result), {}, {}};
-  r.signature = signer.sign(body_bytes(r));
+  r.signature = signer.sign(Body(r).bytes());
   return r;
 }
 
@@ -214,20 +230,20 @@ Reply make_reply(View view, ClientId client, RequestId id, NodeId replica, Bytes
   if (!keys) return make_signed_reply(view, client, id, replica, std::move(result), signer);
   Reply r{view, client, id, replica, std::move(result), {}, {}};
   // An unknown client gets a zero MAC, which it cannot accept: no reply was owed to it.
-  r.mac = keys->mac(Principal::client(client), body_bytes(r)).value_or(Mac{});
+  r.mac = keys->mac(Principal::client(client), Body(r).bytes()).value_or(Mac{});
   return r;
 }
 
 bool verify_reply(const Reply& r, const Verifier& verifier) {
   if (r.mac) return false;
-  return verifier.verify(Principal::replica(r.replica), body_bytes(r), r.signature);
+  return verifier.verify(Principal::replica(r.replica), Body(r).bytes(), r.signature);
 }
 
 bool check_reply(const Reply& r, const Signer& self, const Verifier& verifier) {
   if (!r.mac) return verify_reply(r, verifier);
   const SessionKeys* keys = self.session_keys();
   if (!keys || self.principal() != Principal::client(r.client)) return false;
-  return keys->check(Principal::replica(r.replica), body_bytes(r), *r.mac);
+  return keys->check(Principal::replica(r.replica), Body(r).bytes(), *r.mac);
 }
 
 }  // namespace knhk

@@ -171,12 +171,13 @@ template <class T>
 void sign(T& m, const Signer& signer) {
   m.signature = signer.sign(body_bytes(m));
 }
+// Every message received is checked, so its body is encoded on the stack (no allocation
+// unless it outgrows the buffer, as a VIEW-CHANGE's P-set may).
 template <class T>
 bool verify(const T& m, const Verifier& verifier) {
-  thread_local Writer w;
-  w.clear();
+  StackWriter<256> w;
   signed_body(w, m);
-  return verifier.verify(Principal::replica(m.replica), w.bytes(), m.signature);
+  return verifier.verify(Principal::replica(m.replica), w.view(), m.signature);
 }
 // Records for durable storage and embedding (same layout as inside messages).
 void encode(Writer& w, const PrePrepare& m);
