@@ -121,7 +121,10 @@ void StateMachine::record_result(ClientState& s, ClientId c, RequestId id, const
   ClientEntry& e = s.entry;
   const Digest reply = reply_digest(c, id, result);
   s.reply_cache = digest_add(s.reply_cache, reply);
-  if (e.recent.size() == kReplyCacheWindow && id > e.recent.back().first) {
+  // id > last_request implies id > every id in the window (see ClientEntry::executed),
+  // and last_request sits beside the floor that executed() just read: no load from the
+  // window's far end to decide.
+  if (e.recent.size() == kReplyCacheWindow && id > e.last_request) {
     // The steady state: the newest id enters a full window and the oldest leaves; its
     // buffer takes the new result (no allocation).
     e.floor = std::max(e.floor, e.recent.front().first.next());
@@ -161,11 +164,29 @@ void StateMachine::record_result(ClientState& s, ClientId c, RequestId id, const
   }
 }
 
+// Executing a request touches its client's reply window at both ends, the reply digests
+// beside it and the encoded window, each in its own heap block that other work has since
+// evicted from the cache. Asking for all of a batch's clients before executing any lets
+// those misses overlap instead of stalling one request at a time. Only a hint to the CPU.
+void StateMachine::prefetch(const ClientState& s) {
+  if (!s.entry.recent.empty()) {
+    __builtin_prefetch(&s.entry.recent.front());
+    __builtin_prefetch(&s.entry.recent.back());
+  }
+  if (!s.replies.empty()) {
+    __builtin_prefetch(&s.replies.front());
+    __builtin_prefetch(&s.replies.back());
+  }
+  __builtin_prefetch(s.window.data() + s.window.size());
+}
+
 std::vector<ExecutedRequest> StateMachine::apply_batch(const Batch& batch) {
   position_ = position_.next();
   std::vector<ExecutedRequest> executed;
   executed.reserve(batch.size());
   touched_.clear();
+  for (const auto& r : batch)
+    if (const ClientState* client = clients_.find(r.client)) prefetch(*client);
   for (const auto& r : batch) {
     ExecutedRequest e{&r, {}, false};
     e.result = apply_request(r, e.duplicate);

@@ -207,6 +207,7 @@ class StateMachine {
   std::map<ClientId, ClientEntry> client_table() const;
   void rebuild_client_digests();
   static void rebuild_window(ClientState& s);
+  static void prefetch(const ClientState& s);
   void refresh_client_digest(ClientId c, ClientState& s);
   void recompute_state_hash();
 
