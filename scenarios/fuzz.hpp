@@ -2,6 +2,14 @@
 // consecutive seeds, run each, stop at the first failed expectation, shrink it to a
 // small scenario that fails the same way, and hand it back (and optionally write it
 // as YAML that `knhk run` replays).
+//
+// With `jobs` > 1 the seeds are run on that many threads (each run has its own
+// Simulation; nothing on the run path is shared and mutable). Seeds are handed out in
+// increasing order and a failure at seed s stops the handing out of seeds above s, so a
+// reported failure is always the lowest failing seed from `first_seed` on: the one a
+// single thread would report, since every lower seed was run. When `max_runs` ends the
+// search, the result (failure, shrunk scenario) does not depend on `jobs`; when the time
+// budget ends it, how far the search got depends on speed (and so on `jobs`).
 #pragma once
 
 #include <chrono>
@@ -34,8 +42,15 @@ struct FuzzOptions {
   // Only a failure of this expectation ("safety", "liveness", ...) stops the search; runs
   // that fail another one are counted in `skipped` and the search goes on. Default: any.
   std::optional<std::string> hunt;
-  // Called after every run; the fuzzer never prints by itself.
+  // Called after every run, never concurrently (under a lock when jobs > 1, so keep it
+  // short); the fuzzer never prints by itself.
   std::function<void(const FuzzProgress&)> on_progress;
+  // Threads that run seeds (0 is taken as 1). With jobs > 1, `run.trace` must be null
+  // (the runs would write to it at once); shrinking stays on the calling thread.
+  std::uint32_t jobs = 1;
+  // Runs one scenario: run_scenario unless set. A seam for tests that need to decide
+  // which seeds fail and when their runs finish; must be safe to call from `jobs` threads.
+  std::function<RunResult(const Scenario&, const RunOptions&)> runner;
 };
 
 struct FuzzFailure {
@@ -49,11 +64,15 @@ struct FuzzFailure {
 };
 
 struct FuzzReport {
+  // Every run made. With jobs > 1 that includes runs of seeds above the failure: the
+  // other threads go on while the failing run is under way.
   FuzzProgress progress;
   std::optional<FuzzFailure> failure;
   double wall_seconds_to_failure = 0;
 };
 
+// Throws what a run threw at the lowest seed that threw, if no lower seed failed (as a
+// single thread would); std::invalid_argument for jobs > 1 with a trace stream.
 FuzzReport fuzz(const FuzzOptions& options);
 
 // Name of the first failed expectation of `s` under `options`, if any.
