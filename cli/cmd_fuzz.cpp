@@ -1,9 +1,11 @@
 // `knhk fuzz`: runs generated scenarios until the time is up or an expectation fails,
 // then shrinks the failure and writes it as a scenario file that `knhk run` replays.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <set>
+#include <thread>
 
 #include "cli/commands.hpp"
 #include "scenarios/fuzz.hpp"
@@ -18,6 +20,20 @@ struct FuzzArgs {
   scenarios::FuzzOptions options;
   std::string out_dir;
 };
+
+constexpr std::uint32_t kMaxJobs = 256;
+
+// `--jobs`: 1 to kMaxJobs threads, or 0 for one per core (as many as the hardware
+// reports, 1 if it does not say). Anything else (junk, a sign, too many) is refused.
+std::optional<std::uint32_t> parse_jobs(const std::string& text) {
+  if (text.empty() || text.size() > 3 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  const auto jobs = static_cast<std::uint32_t>(std::stoul(text));
+  if (jobs > kMaxJobs) return std::nullopt;
+  if (jobs == 0) return std::clamp<std::uint32_t>(std::thread::hardware_concurrency(), 1, kMaxJobs);
+  return jobs;
+}
 
 std::optional<std::string> read_fuzz_args(const po::variables_map& vm, FuzzArgs& a) {
   auto& gen = a.options.generator;
@@ -56,6 +72,11 @@ std::optional<std::string> read_fuzz_args(const po::variables_map& vm, FuzzArgs&
     a.options.hunt = hunt;
   }
   a.out_dir = vm["out"].as<std::string>();
+  if (auto jobs = parse_jobs(vm["jobs"].as<std::string>()))
+    a.options.jobs = *jobs;
+  else
+    return "--jobs must be a number of threads from 1 to " + std::to_string(kMaxJobs) +
+           ", or 0 for one per core";
   return std::nullopt;
 }
 
@@ -97,16 +118,20 @@ int fuzz_command(const std::vector<std::string>& args, CommandIo io) {
       "faulty replicas at once: f (properties must hold) or f+1 (checkers must find "
       "violations)")("time", po::value<double>()->default_value(60), "wall-clock seconds")(
       "runs", po::value<std::uint64_t>(), "stop after this many runs")(
-      "seed", po::value<std::uint64_t>()->default_value(1), "first generator seed")(
+      "jobs", po::value<std::string>()->default_value("1"),
+      "threads running seeds (1 to 256, 0 = one per core); with --runs the failure "
+      "reported does not depend on it")("seed", po::value<std::uint64_t>()->default_value(1),
+                                        "first generator seed")(
       "hunt", po::value<std::string>(),
       "stop only on a failure of this expectation (e.g. safety); runs failing others are "
       "counted and skipped")("out", po::value<std::string>()->default_value("fuzz-out"),
                              "directory for the shrunk counterexample");
   po::variables_map vm;
-  if (auto code = parse_options("fuzz",
-                                "knhk fuzz [--protocol P] [--nodes N] [--budget f|f+1] "
-                                "[--time S] [--runs N] [--seed S] [--hunt EXPECTATION] [--out DIR]",
-                                args, options, {}, vm, io))
+  if (auto code = parse_options(
+          "fuzz",
+          "knhk fuzz [--protocol P] [--nodes N] [--budget f|f+1] "
+          "[--time S] [--runs N] [--jobs N] [--seed S] [--hunt EXPECTATION] [--out DIR]",
+          args, options, {}, vm, io))
     return *code;
   FuzzArgs a;
   if (auto error = read_fuzz_args(vm, a)) {
