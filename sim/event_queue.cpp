@@ -14,6 +14,9 @@ constexpr std::size_t kLongRun = 64;
 // Buckets sized for about this many events: enough that opening one (a bitmap scan and
 // a sort) is shared by several pops, few enough that the sort is an insertion sort.
 constexpr std::int64_t kEventsPerBucket = 8;
+// The first fit comes early: a short simulation (a fuzz run is a few thousand events)
+// would otherwise spend most of its life in the default shape.
+constexpr std::uint32_t kFirstEpochPops = 512;
 }  // namespace
 
 WheelShape fit_wheel_shape(const LoadSample& load, WheelShape current) {
@@ -43,7 +46,9 @@ WheelShape fit_wheel_shape(const LoadSample& load, WheelShape current) {
 }
 
 EventQueue::EventQueue(EventQueueConfig config)
-    : shape_(config.shape), epoch_pops_(config.epoch_pops) {
+    : shape_(config.shape),
+      epoch_pops_(config.epoch_pops),
+      epoch_len_(std::min(config.epoch_pops, kFirstEpochPops)) {
   shape_.bits = std::clamp(shape_.bits, kMinBits, kMaxBits);
   shape_.shift = std::min(shape_.shift, kMaxShift);
   wheel_.resize(bucket_count());
@@ -72,7 +77,7 @@ QueuedEvent EventQueue::pop() {
   --size_;
   last_time_ = e.time;
   keep_two_known();
-  if (epoch_pops_ != 0 && ++epoch_.pops == epoch_pops_) end_epoch();
+  if (epoch_pops_ != 0 && ++epoch_.pops == epoch_len_) end_epoch();
   return e;
 }
 
@@ -244,6 +249,7 @@ void EventQueue::end_epoch() {
   if (!(fit == shape_)) reshape(fit);
   epoch_ = LoadSample{};
   epoch_start_ = last_time_;
+  epoch_len_ = epoch_pops_;
 }
 
 // Re-files every pending event under the new shape: O(pending), once per shape change.

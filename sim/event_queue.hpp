@@ -10,9 +10,9 @@
 // events are simply its first two entries (the scheduler's prefetch hints).
 //
 // Shape: bucket width 2^shift ns and 2^bits buckets. With `epoch_pops` > 0 the queue
-// re-fits its shape to the load every epoch_pops pops (a few events per bucket; a span
-// covering 7/8 of recent insertion delays) and rebuilds itself when the fit moved far
-// enough; the shape affects only speed, never the order.
+// re-fits its shape to the load every epoch_pops pops, the first time after 512 (a few
+// events per bucket; a span covering 7/8 of recent insertion delays), and rebuilds
+// itself when the fit moved far enough; the shape affects only speed, never the order.
 #pragma once
 
 #include <array>
@@ -89,6 +89,7 @@ class EventQueue {
 
   WheelShape shape_;
   std::uint32_t epoch_pops_;
+  std::uint32_t epoch_len_;  // pops in the current epoch before the next fit
   std::size_t size_ = 0;
   // Every pending event of bucket <= cur_bucket_, sorted; [pos_, end) are pending.
   std::vector<QueuedEvent> cur_;
