@@ -119,9 +119,9 @@ int fuzz_command(const std::vector<std::string>& args, CommandIo io) {
       "violations)")("time", po::value<double>()->default_value(60), "wall-clock seconds")(
       "runs", po::value<std::uint64_t>(), "stop after this many runs")(
       "jobs", po::value<std::string>()->default_value("1"),
-      "threads running seeds (1 to 256, 0 = one per core); with --runs the failure "
-      "reported does not depend on it")("seed", po::value<std::uint64_t>()->default_value(1),
-                                        "first generator seed")(
+      "threads running seeds (1 to 256, 0 = one per core); a failure reported is "
+      "the lowest failing seed, whatever N")("seed", po::value<std::uint64_t>()->default_value(1),
+                                             "first generator seed")(
       "hunt", po::value<std::string>(),
       "stop only on a failure of this expectation (e.g. safety); runs failing others are "
       "counted and skipped")("out", po::value<std::string>()->default_value("fuzz-out"),

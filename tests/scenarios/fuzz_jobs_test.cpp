@@ -25,7 +25,7 @@ FuzzOptions buggy_options(ProtocolKind protocol, BugVariant bug, std::uint64_t r
   o.generator.protocol = protocol;
   o.generator.max_nodes = 7;
   o.max_runs = runs;
-  o.max_shrink_attempts = 60;
+  o.max_shrink_attempts = 30;
   o.run.bug = bug;
   return o;
 }
@@ -64,7 +64,7 @@ TEST_CASE("fuzz --jobs: 1, 2 and 3 threads report the same failure and shrunk sc
           "[fuzz][jobs]") {
   // HotStuff with a quorum of 2f: seeds 1-7 pass and 8 fails (12, 30, ... fail as well),
   // so with several threads higher seeds are running when seed 8 fails.
-  auto options = buggy_options(ProtocolKind::hotstuff, BugVariant::small_quorum, 20);
+  auto options = buggy_options(ProtocolKind::hotstuff, BugVariant::small_quorum, 12);
   options.jobs = 1;
   const auto one = fuzz(options);
   REQUIRE(one.failure.has_value());
