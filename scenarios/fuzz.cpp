@@ -5,6 +5,7 @@
 #include <limits>
 #include <mutex>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -181,8 +182,13 @@ FuzzReport fuzz(const FuzzOptions& options) {
   SeedSearch search(options, Clock::now());
   // The calling thread is one of the workers: with jobs = 1 no thread is started.
   std::vector<std::thread> workers;
-  for (std::uint32_t i = 1; i < jobs; ++i)
-    workers.emplace_back([&] { run_seeds(search, options); });
+  for (std::uint32_t i = 1; i < jobs; ++i) {
+    try {
+      workers.emplace_back([&] { run_seeds(search, options); });
+    } catch (const std::system_error&) {
+      break;  // no more threads to be had: fewer workers give the same answer, later
+    }
+  }
   run_seeds(search, options);
   for (auto& w : workers) w.join();
   return search.finish();

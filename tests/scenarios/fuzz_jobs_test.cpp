@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "scenarios/fuzz.hpp"
 #include "scenarios/writer.hpp"
@@ -59,6 +60,30 @@ struct RunCounter {
 };
 
 }  // namespace
+
+// Nothing on the run path is shared and writable: the same seeds run on the test's
+// thread alone and on two threads at once give the same trace digests.
+TEST_CASE("fuzz --jobs: a seed's run is the same on any thread, alongside other runs",
+          "[fuzz][jobs]") {
+  GeneratorOptions g;
+  g.max_nodes = 7;
+  g.duration = Duration::secs(2);
+  constexpr std::uint64_t kSeeds = 8;
+  auto digest_of = [&](std::uint64_t seed) {
+    return run_scenario(generate_scenario(seed, g)).trace_digest;
+  };
+  std::vector<Digest> alone;
+  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) alone.push_back(digest_of(seed));
+  // Both threads run every seed, in opposite orders, so that different runs overlap.
+  std::vector<Digest> forward(kSeeds), backward(kSeeds);
+  std::thread other([&] {
+    for (std::uint64_t seed = kSeeds; seed >= 1; --seed) backward[seed - 1] = digest_of(seed);
+  });
+  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) forward[seed - 1] = digest_of(seed);
+  other.join();
+  CHECK(forward == alone);
+  CHECK(backward == alone);
+}
 
 TEST_CASE("fuzz --jobs: 1, 2 and 3 threads report the same failure and shrunk scenario",
           "[fuzz][jobs]") {
