@@ -161,18 +161,14 @@ void signed_body(Writer& w, const T& m) {
   encode_body(w, m);
 }
 void signed_body(Writer& w, const PrePrepare& m);
-template <class T>
-Bytes body_bytes(const T& m) {
-  Writer w;
-  signed_body(w, m);
-  return w.take();
-}
+// Every message sent is signed and every one received is checked, so the body is encoded
+// on the stack (no allocation unless it outgrows the buffer, as a VIEW-CHANGE's P-set may).
 template <class T>
 void sign(T& m, const Signer& signer) {
-  m.signature = signer.sign(body_bytes(m));
+  StackWriter<256> w;
+  signed_body(w, m);
+  m.signature = signer.sign(w.view());
 }
-// Every message received is checked, so its body is encoded on the stack (no allocation
-// unless it outgrows the buffer, as a VIEW-CHANGE's P-set may).
 template <class T>
 bool verify(const T& m, const Verifier& verifier) {
   StackWriter<256> w;
