@@ -23,12 +23,8 @@ void EventHeap::sift_down(std::size_t i) {
   const std::size_t n = heap_.size();
   const QueuedEvent e = heap_[i];
   for (;;) {
-    const std::size_t first = kArity * i + 1;
-    if (first >= n) break;
-    const std::size_t last = first + kArity < n ? first + kArity : n;
-    std::size_t child = first;
-    for (std::size_t c = first + 1; c < last; ++c)
-      if (runs_before(heap_[c], heap_[child])) child = c;
+    if (kArity * i + 1 >= n) break;
+    const std::size_t child = first_child(i);
     if (!runs_before(heap_[child], e)) break;
     heap_[i] = heap_[child];
     i = child;
@@ -48,12 +44,8 @@ QueuedEvent EventHeap::pop() {
   if (n == 0) return top;
   std::size_t hole = 0;
   for (;;) {
-    const std::size_t first = kArity * hole + 1;
-    if (first >= n) break;
-    const std::size_t end = first + kArity < n ? first + kArity : n;
-    std::size_t child = first;
-    for (std::size_t c = first + 1; c < end; ++c)
-      if (runs_before(heap_[c], heap_[child])) child = c;
+    if (kArity * hole + 1 >= n) break;
+    const std::size_t child = first_child(hole);
     heap_[hole] = heap_[child];
     hole = child;
   }

@@ -48,6 +48,15 @@ class EventHeap {
   static constexpr std::size_t kArity = 8;
   void sift_up(std::size_t i);
   void sift_down(std::size_t i);
+  // The child of `parent` that runs first (`parent` must have a child).
+  std::size_t first_child(std::size_t parent) const {
+    const std::size_t first = kArity * parent + 1;
+    const std::size_t end = first + kArity < heap_.size() ? first + kArity : heap_.size();
+    std::size_t child = first;
+    for (std::size_t c = first + 1; c < end; ++c)
+      if (runs_before(heap_[c], heap_[child])) child = c;
+    return child;
+  }
   void remove_at(std::size_t i);
 
   std::vector<QueuedEvent> heap_;

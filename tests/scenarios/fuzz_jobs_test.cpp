@@ -41,6 +41,17 @@ RunResult fake_run(const Scenario& s, const std::set<std::uint64_t>& failing) {
   return r;
 }
 
+// A search over generated 4-node PBFT scenarios whose runs a test replaces (runner).
+FuzzOptions stand_in_search(std::uint64_t max_runs, std::uint32_t jobs) {
+  FuzzOptions options;
+  options.generator.protocol = ProtocolKind::pbft;
+  options.generator.nodes = 4;
+  options.max_runs = max_runs;
+  options.max_shrink_attempts = 5;
+  options.jobs = jobs;
+  return options;
+}
+
 // Counts the runs reported so far and lets a thread wait until there are enough.
 struct RunCounter {
   std::mutex mutex;
@@ -146,11 +157,7 @@ TEST_CASE("fuzz --jobs: a passing protocol runs exactly max_runs runs", "[fuzz][
 
 TEST_CASE("fuzz --jobs: progress is reported one run at a time, never concurrently",
           "[fuzz][jobs]") {
-  FuzzOptions options;
-  options.generator.protocol = ProtocolKind::pbft;
-  options.generator.nodes = 4;
-  options.max_runs = 24;
-  options.jobs = 3;
+  FuzzOptions options = stand_in_search(24, 3);
   options.runner = [](const Scenario& s, const RunOptions&) { return fake_run(s, {}); };
   std::atomic<int> inside{0};
   std::atomic<int> overlaps{0};
@@ -177,12 +184,7 @@ TEST_CASE("fuzz --jobs: progress is reported one run at a time, never concurrent
 // recorded, so the search sees the higher failure first. It must still report seed 4
 // and hand out no seed above 5.
 TEST_CASE("fuzz --jobs: a lower failing seed that finishes later wins", "[fuzz][jobs]") {
-  FuzzOptions options;
-  options.generator.protocol = ProtocolKind::pbft;
-  options.generator.nodes = 4;
-  options.max_runs = 40;
-  options.max_shrink_attempts = 5;
-  options.jobs = 2;
+  FuzzOptions options = stand_in_search(40, 2);
   RunCounter counter;
   std::atomic<bool> seed_4_waited{false}, seed_5_first{false};
   options.on_progress = [&](const FuzzProgress& p) { counter.report(p.runs); };
@@ -202,11 +204,7 @@ TEST_CASE("fuzz --jobs: a lower failing seed that finishes later wins", "[fuzz][
 }
 
 TEST_CASE("fuzz --jobs: a run that throws stops the search like a failure", "[fuzz][jobs]") {
-  FuzzOptions options;
-  options.generator.protocol = ProtocolKind::pbft;
-  options.generator.nodes = 4;
-  options.max_runs = 40;
-  options.max_shrink_attempts = 5;
+  FuzzOptions options = stand_in_search(40, 1);
   auto throwing_at = [](std::uint64_t bad, std::set<std::uint64_t> failing) {
     return [=](const Scenario& s, const RunOptions&) {
       if (s.seed == bad) throw std::runtime_error("run " + std::to_string(bad) + " threw");
