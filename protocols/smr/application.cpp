@@ -60,4 +60,12 @@ std::unique_ptr<Application> make_application(AppKind kind, std::uint32_t keys) 
   return std::make_unique<NoopApplication>();
 }
 
+std::optional<std::uint32_t> snapshot_size_field(std::span<const std::uint8_t> app_snapshot,
+                                                 std::uint8_t tag) {
+  if (app_snapshot.size() < 5 || app_snapshot[0] != tag) return std::nullopt;
+  std::uint32_t size = 0;
+  for (int i = 0; i < 4; ++i) size |= std::uint32_t{app_snapshot[1 + i]} << (8 * i);
+  return size;
+}
+
 }  // namespace knhk::smr

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 
 #include "protocols/common/digest.hpp"
@@ -30,5 +31,11 @@ std::unique_ptr<Application> make_application(AppKind kind, std::uint32_t keys);
 // commit rehashes the entries it wrote, not the state); the noop application's is BLAKE2b
 // of its snapshot bytes. Each application's snapshot starts with its own tag byte.
 Digest snapshot_state_hash(std::span<const std::uint8_t> app_snapshot);
+
+// The kv store's and the bank's snapshots start with their tag byte and a 32-bit size
+// (key space, accounts) that their decoders need before anything else: that size, or
+// nullopt if the bytes are too short or carry another tag.
+std::optional<std::uint32_t> snapshot_size_field(std::span<const std::uint8_t> app_snapshot,
+                                                 std::uint8_t tag);
 
 }  // namespace knhk::smr

@@ -294,10 +294,9 @@ std::optional<Result> decode_result(std::span<const std::uint8_t> bytes) {
 }
 
 std::optional<Digest> snapshot_state_hash(std::span<const std::uint8_t> snapshot) {
-  if (snapshot.size() < 5 || snapshot[0] != kSnapshotTag) return std::nullopt;
-  std::uint32_t accounts = 0;
-  for (int i = 0; i < 4; ++i) accounts |= std::uint32_t{snapshot[1 + i]} << (8 * i);
-  auto state = decode_all(snapshot, [&](Reader& r) { return decode_state(r, accounts); });
+  const auto accounts = snapshot_size_field(snapshot, kSnapshotTag);
+  if (!accounts) return std::nullopt;
+  auto state = decode_all(snapshot, [&](Reader& r) { return decode_state(r, *accounts); });
   if (!state) return std::nullopt;
   return hash_of(*state);
 }

@@ -296,12 +296,11 @@ Digest entry_digest(const Key& key, const Bytes& value) {
 }
 
 std::optional<Digest> snapshot_state_hash(std::span<const std::uint8_t> snapshot) {
-  if (snapshot.size() < 5 || snapshot[0] != kSnapshotTag) return std::nullopt;
-  std::uint32_t key_space = 0;
-  for (int i = 0; i < 4; ++i) key_space |= std::uint32_t{snapshot[1 + i]} << (8 * i);
-  auto store = decode_all(snapshot, [&](Reader& r) { return decode_store(r, key_space); });
+  const auto key_space = snapshot_size_field(snapshot, kSnapshotTag);
+  if (!key_space) return std::nullopt;
+  auto store = decode_all(snapshot, [&](Reader& r) { return decode_store(r, *key_space); });
   if (!store) return std::nullopt;
-  return store_hash(key_space, store->size(), sum_of_entries(*store));
+  return store_hash(*key_space, store->size(), sum_of_entries(*store));
 }
 
 }  // namespace knhk::smr::kv
