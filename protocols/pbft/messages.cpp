@@ -311,6 +311,27 @@ Message decode_message(Reader& r) {
 void encode(Writer& w, const PrePrepare& m) {
   encode_signed(w, m);
 }
+
+// The bytes of encode(w, pp), laid out as encode_body + signature with the batch's own
+// encoding recorded where it falls.
+const EncodedPrePrepare& encoded(const PrePrepare& pp) {
+  return pp.encoded_memo.get([&pp] {
+    Writer w;
+    put_pre_prepare_head(w, pp);
+    EncodedPrePrepare e;
+    e.batch_begin = w.size();
+    knhk::encode(w, pp.batch);
+    e.batch_end = w.size();
+    put(w, pp.replica);
+    put_signature(w, pp.signature);
+    e.bytes = w.take();
+    return e;
+  });
+}
+
+const Digest& checked_batch_digest(const PrePrepare& pp) {
+  return pp.digest_memo.get([&pp] { return blake2b(encoded(pp).batch()); });
+}
 PrePrepare decode_pre_prepare(Reader& r) {
   return decode_pre_prepare_impl(r);
 }

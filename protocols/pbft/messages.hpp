@@ -16,11 +16,21 @@
 #include "protocols/common/codec.hpp"
 #include "protocols/common/crypto.hpp"
 #include "protocols/common/digest.hpp"
+#include "protocols/common/memo.hpp"
 #include "protocols/common/request.hpp"
 #include "protocols/common/types.hpp"
 
 namespace knhk::pbft {
 
+// encode(w, pp)'s bytes, and where the batch's own encoding lies inside them.
+struct EncodedPrePrepare {
+  Bytes bytes;
+  std::size_t batch_begin = 0;
+  std::size_t batch_end = 0;
+  std::span<const std::uint8_t> batch() const {
+    return std::span<const std::uint8_t>(bytes).subspan(batch_begin, batch_end - batch_begin);
+  }
+};
 // <PRE-PREPARE, v, n, d>σp with the batch m piggybacked (§4.2). An empty batch is the
 // null request the new primary uses to fill gaps in the O-set (§4.4).
 struct PrePrepare {
@@ -30,8 +40,17 @@ struct PrePrepare {
   Batch batch;
   NodeId replica;  // the primary of `view`
   Signature signature{};
+  // What every replica derives from the batch: its encoding (the durable slot record, the
+  // state machine's log entry) and its digest, once per message object (memo.hpp).
+  Memo<EncodedPrePrepare> encoded_memo{};
+  Memo<Digest> digest_memo{};
   bool operator==(const PrePrepare&) const = default;
 };
+
+// For a pre-prepare that no longer changes (inside a shared message), computed on first
+// use: its encoding, and batch_digest(pp.batch) taken over the batch's part of it.
+const EncodedPrePrepare& encoded(const PrePrepare& pp);
+const Digest& checked_batch_digest(const PrePrepare& pp);
 
 // <PREPARE, v, n, d, i>σi
 struct Prepare {

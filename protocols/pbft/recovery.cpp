@@ -43,7 +43,7 @@ enum class SlotCertificate : std::uint8_t { none = 0, same_pre_prepare = 1, othe
 void PbftReplica::persist_slot(Seq n, const Slot& slot) {
   if (!slot.pre_prepare) return;
   Writer w;
-  encode(w, *slot.pre_prepare);
+  w.raw(encoded(*slot.pre_prepare).bytes);
   if (slot.prepared && slot.prepared->pre_prepare != slot.pre_prepare) {
     w.u8(static_cast<std::uint8_t>(SlotCertificate::other));
     encode_prepared(w, *slot.prepared->pre_prepare, slot.prepared->prepares);

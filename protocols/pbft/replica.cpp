@@ -183,6 +183,7 @@ void PbftReplica::propose_batches(bool flush) {
     next_seq_ = next_seq_.next();
     MessagePtr msg = make_message(pbft::Message{std::move(pp)});
     const auto* inside = &std::get<PrePrepare>(std::get<pbft::Message>(msg->body));
+    inside->digest_memo.get([inside] { return inside->digest; });  // computed just above
     accept_pre_prepare(PrePreparePtr(msg, inside));  // persists before the broadcast (write-ahead)
     broadcast(std::move(msg));
   }
@@ -244,7 +245,7 @@ void PbftReplica::on_pre_prepare(NodeId from, const PrePrepare& m) {
     reject("not_primary", m.seq.value);
     return evidence(from, EvidenceEffect::Kind::protocol_violation, "pre-prepare from a backup");
   }
-  if (batch_digest(m.batch) != m.digest) {
+  if (checked_batch_digest(m) != m.digest) {
     reject("digest_mismatch", m.seq.value);
     return evidence(from, EvidenceEffect::Kind::protocol_violation, "pre-prepare digest mismatch");
   }

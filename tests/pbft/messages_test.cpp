@@ -102,3 +102,32 @@ TEST_CASE("PbftConfig: n >= 4, f and quorums") {
   p = small_params(3);
   REQUIRE_THROWS_AS(make(p, 0, k), InvalidValidatorSetError);
 }
+
+TEST_CASE("a pre-prepare's memoised encoding and batch digest are those computed afresh") {
+  Keys k;
+  Batch b{request(k, 1, 1, "put a 1"), request(k, 2, 7, "get a"), request(k, 3, 2, "put b 22")};
+  const PrePrepare pp = pre_prepare(k, View(2), Seq(5), b, 2);
+  Writer w;
+  encode(w, pp);
+  const EncodedPrePrepare& e = encoded(pp);
+  REQUIRE(e.bytes == w.bytes());
+  Writer batch_only;
+  encode(batch_only, pp.batch);
+  REQUIRE(std::equal(e.batch().begin(), e.batch().end(), batch_only.bytes().begin(),
+                     batch_only.bytes().end()));
+  REQUIRE(checked_batch_digest(pp) == batch_digest(pp.batch));
+  REQUIRE(&encoded(pp) == &e);  // computed once per object
+
+  SECTION("a copy that is then altered computes its own values") {
+    PrePrepare forged = pp;
+    forged.batch.pop_back();
+    forged.view = View(3);
+    REQUIRE(checked_batch_digest(forged) == batch_digest(forged.batch));
+    REQUIRE(checked_batch_digest(forged) != checked_batch_digest(pp));
+    Writer again;
+    encode(again, forged);
+    REQUIRE(encoded(forged).bytes == again.bytes());
+    REQUIRE(forged != pp);
+    REQUIRE(PrePrepare(pp) == pp);  // the memo takes no part in comparisons
+  }
+}

@@ -1,0 +1,40 @@
+// A value derived from an immutable message, computed on first use and kept with it.
+//
+// In the simulator one message object is delivered to every replica it was sent to, so
+// a pure function of it (a batch's encoding and digest) computed through a Memo runs
+// once per message instead of once per receiver. Over the network every process decodes
+// its own copy and computes it once, as before. Each replica still gets exactly the value
+// it would have computed itself: the Memo changes how often, never what.
+//
+// Only for an object that no longer changes (one inside a shared, const message). A copy
+// starts empty, so code that copies a message and then alters the copy (the Byzantine
+// wrappers in faults/) never sees a stale value; the Memo takes no part in comparisons.
+// Not synchronised: a message is used by one thread (each simulation runs on one).
+#pragma once
+
+#include <memory>
+
+namespace knhk {
+
+template <class T>
+class Memo {
+ public:
+  Memo() = default;
+  Memo(const Memo&) noexcept {}
+  Memo& operator=(const Memo&) noexcept {
+    value_.reset();
+    return *this;
+  }
+  bool operator==(const Memo&) const { return true; }
+
+  template <class Compute>
+  const T& get(Compute&& compute) const {
+    if (!value_) value_ = std::make_unique<const T>(compute());
+    return *value_;
+  }
+
+ private:
+  mutable std::unique_ptr<const T> value_;
+};
+
+}  // namespace knhk
