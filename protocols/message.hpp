@@ -8,6 +8,7 @@
 
 #include "protocols/common/codec.hpp"
 #include "protocols/common/host.hpp"
+#include "protocols/common/memo.hpp"
 #include "protocols/common/request.hpp"
 #include "protocols/hotstuff/messages.hpp"
 #include "protocols/pbft/messages.hpp"
@@ -16,6 +17,8 @@ namespace knhk {
 
 struct Message {
   std::variant<Request, Reply, pbft::Message, hotstuff::Message> body;
+  // The receivers' check of the sender's signature (memo.hpp).
+  VerificationMemo signature_check{};
 };
 
 template <class T>

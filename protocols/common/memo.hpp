@@ -37,4 +37,33 @@ class Memo {
   mutable std::unique_ptr<const T> value_;
 };
 
+// Whether a message's signature verified, remembered with the verifier that checked it.
+// Every replica of a simulated cluster holds the same verifier, so a broadcast is checked
+// once, not at each of its receivers; a different verifier checks for itself. The same
+// rules as Memo: an unchanging object, a copy starts empty, not part of comparisons; and
+// the verifier outlives the message (a simulation's verifier lives as long as the run).
+class VerificationMemo {
+ public:
+  VerificationMemo() = default;
+  VerificationMemo(const VerificationMemo&) noexcept {}
+  VerificationMemo& operator=(const VerificationMemo&) noexcept {
+    checked_by_ = nullptr;
+    return *this;
+  }
+  bool operator==(const VerificationMemo&) const { return true; }
+
+  template <class Check>
+  bool passes(const void* verifier, Check&& check) const {
+    if (checked_by_ != verifier || !verifier) {
+      passed_ = check();
+      checked_by_ = verifier;
+    }
+    return passed_;
+  }
+
+ private:
+  mutable const void* checked_by_ = nullptr;
+  mutable bool passed_ = false;
+};
+
 }  // namespace knhk

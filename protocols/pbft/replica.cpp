@@ -77,7 +77,7 @@ void PbftReplica::on_message(NodeId from, const knhk::Message& m) {
   if (from.value >= config_.n || from == id_) return reject("unknown_sender");
   // Links are authenticated: a message must be signed by the replica it came from.
   if (sender(*p) != from) return reject("sender_mismatch");
-  if (!verify(*p, *verifier_)) {
+  if (!m.signature_check.passes(verifier_.get(), [&] { return verify(*p, *verifier_); })) {
     reject("bad_signature");
     return evidence(from, EvidenceEffect::Kind::invalid_signature, std::string(type_name(*p)));
   }
