@@ -101,22 +101,38 @@ Digest reply_cache_digest(ClientId c, const ClientEntry& e) {
   return sum;
 }
 
-// Every variable-length field is length-prefixed, so the hasher input is unambiguous.
-Digest client_digest(ClientId c, const ClientEntry& e, const Digest& reply_cache) {
+std::optional<std::uint64_t> window_floor_gap(const ClientEntry& e) {
+  if (e.recent.empty()) return std::nullopt;
+  const auto& [newest, newest_result] = e.recent.back();
+  if (newest != e.last_request || newest_result != e.last_result) return std::nullopt;
+  const RequestId oldest = e.recent.front().first;
+  if (oldest < e.floor) return std::nullopt;
+  return oldest.value - e.floor.value;
+}
+
+// With the client's reply elements the header determines the entry: in the relative form
+// last_request and last_result are the newest element and floor is the oldest id minus
+// the gap. The form byte keeps the two forms apart, and the variable-length field is
+// length-prefixed, so the hasher input is unambiguous.
+Digest client_header_digest(ClientId c, const ClientEntry& e) {
   HashInput h;
-  h.raw("knhk.smr.client.v2");
+  h.raw("knhk.smr.client.v3");
   h.u64(c.value);
-  h.u64(e.last_request.value);
-  h.u64(e.last_result.size());
-  h.raw(e.last_result);
-  h.u64(e.floor.value);
-  h.u64(e.recent.size());
-  h.digest(reply_cache);
+  if (const auto gap = window_floor_gap(e)) {
+    h.u8(1);
+    h.u64(*gap);
+  } else {
+    h.u8(0);
+    h.u64(e.last_request.value);
+    h.u64(e.last_result.size());
+    h.raw(e.last_result);
+    h.u64(e.floor.value);
+  }
   return h.finish();
 }
 
 Digest client_digest(ClientId c, const ClientEntry& e) {
-  return client_digest(c, e, reply_cache_digest(c, e));
+  return digest_add(client_header_digest(c, e), reply_cache_digest(c, e));
 }
 
 // Both digests read as 256-bit little-endian integers; the sum wraps modulo 2^256. Four
@@ -170,7 +186,7 @@ Digest client_table_digest(const std::map<ClientId, ClientEntry>& clients) {
 Digest compute_state_hash(Seq position, const Digest& app_hash, std::size_t client_count,
                           const Digest& table_digest) {
   // Laid out as a Writer would: the tag length-prefixed, integers little-endian.
-  static constexpr std::string_view kTag = "knhk.smr.state.v2";
+  static constexpr std::string_view kTag = "knhk.smr.state.v3";
   HashInput h;
   h.u32(static_cast<std::uint32_t>(kTag.size()));
   h.raw(kTag);

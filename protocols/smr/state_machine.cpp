@@ -63,22 +63,26 @@ void StateMachine::rebuild_client_digests() {
   clients_.for_each([&](ClientId c, ClientState& s) {
     rebuild_window(s);
     s.replies.clear();
-    s.reply_cache = Digest{};
     for (const auto& [id, result] : s.entry.recent) {
       s.replies.push_back(reply_digest(c, id, result));
-      s.reply_cache = digest_add(s.reply_cache, s.replies.back());
+      table_digest_ = digest_add(table_digest_, s.replies.back());
     }
-    s.client = client_digest(c, s.entry, s.reply_cache);
-    table_digest_ = digest_add(table_digest_, s.client);
+    s.header = client_header_digest(c, s.entry);
+    s.counted_gap = window_floor_gap(s.entry);
+    table_digest_ = digest_add(table_digest_, s.header);
   });
 }
 
-// Swaps the client's old digest for its current one in the table digest (a new client's
-// old digest is zero, so subtracting it is a no-op).
-void StateMachine::refresh_client_digest(ClientId c, ClientState& s) {
-  table_digest_ = digest_sub(table_digest_, s.client);
-  s.client = client_digest(c, s.entry, s.reply_cache);
-  table_digest_ = digest_add(table_digest_, s.client);
+// Swaps the client's old header element for its current one in the table digest (a new
+// client's old element is zero, so subtracting it is a no-op). While the client's ids
+// arrive in order its gap does not change and neither does the element: no hash.
+void StateMachine::refresh_client_header(ClientId c, ClientState& s) {
+  const auto gap = window_floor_gap(s.entry);
+  if (gap && gap == s.counted_gap) return;
+  table_digest_ = digest_sub(table_digest_, s.header);
+  s.header = client_header_digest(c, s.entry);
+  s.counted_gap = gap;
+  table_digest_ = digest_add(table_digest_, s.header);
 }
 
 Digest StateMachine::state_hash() const {
@@ -116,11 +120,11 @@ Bytes StateMachine::apply_request(const Request& r, bool& duplicate) {
 }
 
 // Adds a newly executed id to the reply window (evicting the oldest entry when it
-// overflows, which raises the floor) and to the window's digest.
+// overflows, which raises the floor) and its reply element to the table digest.
 void StateMachine::record_result(ClientState& s, ClientId c, RequestId id, const Bytes& result) {
   ClientEntry& e = s.entry;
   const Digest reply = reply_digest(c, id, result);
-  s.reply_cache = digest_add(s.reply_cache, reply);
+  table_digest_ = digest_add(table_digest_, reply);
   // id > last_request implies id > every id in the window (see ClientEntry::executed),
   // and last_request sits beside the floor that executed() just read: no load from the
   // window's far end to decide.
@@ -128,7 +132,7 @@ void StateMachine::record_result(ClientState& s, ClientId c, RequestId id, const
     // The steady state: the newest id enters a full window and the oldest leaves; its
     // buffer takes the new result (no allocation).
     e.floor = std::max(e.floor, e.recent.front().first.next());
-    s.reply_cache = digest_sub(s.reply_cache, s.replies.front());
+    table_digest_ = digest_sub(table_digest_, s.replies.front());
     Bytes buffer = std::move(e.recent.front().second);
     s.window_start += 8 + 4 + buffer.size();
     buffer.assign(result.begin(), result.end());
@@ -147,7 +151,7 @@ void StateMachine::record_result(ClientState& s, ClientId c, RequestId id, const
     s.replies.insert(s.replies.begin() + static_cast<std::ptrdiff_t>(at), reply);
     if (e.recent.size() > kReplyCacheWindow) {
       e.floor = std::max(e.floor, e.recent.front().first.next());
-      s.reply_cache = digest_sub(s.reply_cache, s.replies.front());
+      table_digest_ = digest_sub(table_digest_, s.replies.front());
       e.recent.pop_front();
       s.replies.pop_front();
     }
@@ -195,7 +199,7 @@ std::vector<ExecutedRequest> StateMachine::apply_batch(const Batch& batch) {
   // The table digest is a sum: the order in which clients are refreshed does not matter.
   for (ClientId c : touched_) {
     ClientState& client = *clients_.find(c);
-    refresh_client_digest(c, client);
+    refresh_client_header(c, client);
     client.touched = false;
   }
   commands_since_snapshot_ += batch.size();

@@ -90,20 +90,27 @@ void append_window_entry(Bytes& out, RequestId id, const Bytes& result);
 std::optional<Snapshot> decode_snapshot(std::span<const std::uint8_t> bytes);
 // The replicated state hash: BLAKE2b over a domain tag, the position, the application's
 // state hash, the number of clients and the client-table digest. The table digest is the
-// sum modulo 2^256 of client_digest over all clients (an AdHash-style multiset hash), so
-// a commit updates it for the clients its batch touched only, and it depends on the
-// table's contents alone, not on the order in which clients were added.
+// sum modulo 2^256 (an AdHash-style multiset hash) of one element per client — its header,
+// client_header_digest — and one per cached reply, reply_digest over every client's
+// `recent`. A commit adds and removes the elements its batch changed only, and the digest
+// depends on the table's contents alone, not on the order in which clients were added.
 Digest compute_state_hash(Seq position, const Digest& app_hash,
                           const std::map<ClientId, ClientEntry>& clients);
 Digest compute_state_hash(Seq position, const Digest& app_hash, std::size_t client_count,
                           const Digest& table_digest);
-// A client's digest: BLAKE2b over a domain tag, the client id, the entry's fixed fields
-// and its reply-cache digest, which is the sum modulo 2^256 of reply_digest over
-// `recent` — so one execution updates it with one add and at most one subtract, instead
-// of rehashing up to kReplyCacheWindow results.
 Digest reply_digest(ClientId c, RequestId id, const Bytes& result);
+// The sum of reply_digest over e.recent.
 Digest reply_cache_digest(ClientId c, const ClientEntry& e);
-Digest client_digest(ClientId c, const ClientEntry& e, const Digest& reply_cache);
+// When e.last_request and e.last_result are the window's newest entry and e.floor is at or
+// below its oldest id (always so once a client has executed anything here), the header
+// is written relative to the window: only oldest id - floor, the gap returned here. The
+// window's elements determine the rest, and the gap stays the same from request to request
+// while ids arrive in order, so the header element need not be rehashed. nullopt otherwise.
+std::optional<std::uint64_t> window_floor_gap(const ClientEntry& e);
+// BLAKE2b over a domain tag, the client id and either (1, gap) or (0, last_request,
+// last_result, floor), so that with the client's reply elements it determines the entry.
+Digest client_header_digest(ClientId c, const ClientEntry& e);
+// A client's share of the table digest: its header plus its reply elements.
 Digest client_digest(ClientId c, const ClientEntry& e);
 Digest client_table_digest(const std::map<ClientId, ClientEntry>& clients);
 // Digests as 256-bit little-endian integers, modulo 2^256.
@@ -184,8 +191,11 @@ class StateMachine {
   // request finds everything about its client with one lookup.
   struct ClientState {
     ClientEntry entry;
-    Digest reply_cache;  // reply_cache_digest of the entry
-    Digest client;       // client_digest of the entry; zero until first counted
+    // The client_header_digest counted in the table digest (zero until first counted),
+    // and the window_floor_gap it was computed for: a batch that leaves the gap as it was
+    // leaves the header element as it was.
+    Digest header;
+    std::optional<std::uint64_t> counted_gap;
     // reply_digest of each entry of entry.recent, index for index: an evicted reply is
     // subtracted without hashing it a second time.
     std::deque<Digest> replies;
@@ -208,7 +218,7 @@ class StateMachine {
   void rebuild_client_digests();
   static void rebuild_window(ClientState& s);
   static void prefetch(const ClientState& s);
-  void refresh_client_digest(ClientId c, ClientState& s);
+  void refresh_client_header(ClientId c, ClientState& s);
   void recompute_state_hash();
 
   std::unique_ptr<Application> app_;
@@ -220,8 +230,8 @@ class StateMachine {
   Bytes initial_app_state_;  // the application's state before any command
   Seq log_first_{1};         // lowest position whose log entry may still be stored
   Digest state_hash_;        // cached hash of the current state
-  // Sum of the clients' `client` digests (client_table_digest), kept up to date per
-  // touched client so a commit does not re-encode the whole table.
+  // client_table_digest, kept up to date per executed request and touched client so a
+  // commit does not re-encode the whole table.
   Digest table_digest_;
   std::vector<ClientId> touched_;  // clients of the batch being applied
 };

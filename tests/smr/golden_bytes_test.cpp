@@ -3,6 +3,11 @@
 // entries and snapshots, state hashes and the encoded checkpoint snapshot. Replicas that
 // run different builds must agree bit for bit, so a faster path that changes any byte is
 // a bug even when every other test passes.
+//
+// The values were re-recorded once, when the state hash became v3 (client headers
+// relative to their reply windows, see docs/smr.md): with the state hashes left out of
+// every feed (and the 32-byte hash cut off each snapshot), the old and the new code gave
+// the same four digests, so only the hashes changed.
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -143,13 +148,13 @@ TEST_CASE("state machine: outputs are bit-for-bit those of the reference impleme
   CHECK(old_duplicates > 10);
   CHECK(durable_snapshots > 10);
   CHECK(sm.state_hash().hex() ==
-        "4b3cc8bb46a398d7dbf4a716e6130465816bbdbafb279ffc9228a516233ee644");
+        "643bf0b48ed008f6006d98be5b86aa46468ff8a24f9a51b7cdadf133951a6176");
   CHECK(results.finish().hex() ==
-        "420f957ed45c3c57b0c953e48e2b4bc2741a25407185549ff3c628e415fda9cb");
+        "7dadb49d331ca8179a911fd6454400853d05b9fae21086db3280461fab5bc1ab");
   CHECK(commits.finish().hex() ==
-        "ca90edfed5b0e415e5e5187a272223d5f3da98deb24b1e98e9666dbbf8ee6e64");
+        "db004d63f96687cd11746d08d8067dcd6b91f570e7b440e346095944ff826d9e");
   CHECK(persisted.finish().hex() ==
-        "6ea6e19b495ddcb223921fd1b2ffee4043e26b819a1150c679dffd550dfd409f");
+        "f3aa6e8e3f35491bb8910382cf1aef280a0c8496cd7f174e968f5c801023ee16");
   CHECK(snapshots.finish().hex() ==
-        "d5ffb9175f92071c74b61cb6fd257ac4ad2281f701114c2e30d304b91646a738");
+        "1f5967b813a39f84494a25e509bcf002e3e712c996aff294051caf2e6ecdc38d");
 }

@@ -72,6 +72,19 @@ TEST_CASE("state hash: a change to one client's reply cache changes the hash") {
   tampered = snap;
   tampered.clients.at(ClientId(1)).floor = RequestId(1);
   CHECK_FALSE(snapshot_hash_valid(tampered));
+  // The fields the relative header leaves to the window still count.
+  tampered = snap;
+  tampered.clients.at(ClientId(1)).last_result = Bytes{0x07};
+  CHECK_FALSE(snapshot_hash_valid(tampered));
+  tampered = snap;
+  tampered.clients.at(ClientId(1)).last_request = RequestId(2);
+  CHECK_FALSE(snapshot_hash_valid(tampered));
+  tampered = snap;
+  tampered.clients.at(ClientId(1)).recent.clear();
+  CHECK_FALSE(snapshot_hash_valid(tampered));
+  tampered = snap;
+  tampered.clients.at(ClientId(1)).recent.emplace_front(RequestId(0), Bytes{});
+  CHECK_FALSE(snapshot_hash_valid(tampered));
   // Moving an entry to another client id is a different state too.
   tampered = snap;
   tampered.clients.erase(ClientId(2));
@@ -108,8 +121,8 @@ TEST_CASE("state hash: stays equal to the from-scratch hash while the reply cach
 // The digests are hashed from a stack buffer (hash_input.hpp) that spills into a Hasher
 // for long inputs; both paths must hash exactly the documented field layout.
 TEST_CASE(
-    "state hash: reply/client/kv-entry digests hash their documented fields for short and long "
-    "inputs") {
+    "state hash: reply/client-header/kv-entry digests hash their documented fields for short and "
+    "long inputs") {
   for (std::size_t len : {0, 1, 13, 200, 250, 4096}) {
     Bytes result(len);
     for (std::size_t i = 0; i < len; ++i) result[i] = static_cast<std::uint8_t>(i * 7 + 1);
@@ -122,22 +135,40 @@ TEST_CASE(
     reply.update(result);
     CHECK(reply_digest(ClientId(3), RequestId(99), result) == reply.finish());
 
+    // The header relative to the window: its newest entry is (last_request, last_result).
     ClientEntry e;
     e.last_request = RequestId(99);
     e.last_result = result;
     e.floor = RequestId(40);
+    e.recent.emplace_back(RequestId(97), Bytes{});
     e.recent.emplace_back(RequestId(99), result);
-    Digest cache = blake2b(std::string("cache"));
-    Hasher client;
-    client.update(std::string("knhk.smr.client.v2"));
-    client.update_u64(3);
-    client.update_u64(99);
-    client.update_u64(len);
-    client.update(result);
-    client.update_u64(40);
-    client.update_u64(1);
-    client.update(cache.bytes);
-    CHECK(client_digest(ClientId(3), e, cache) == client.finish());
+    REQUIRE(window_floor_gap(e) == std::optional<std::uint64_t>(57));
+    Hasher relative;
+    relative.update(std::string("knhk.smr.client.v3"));
+    relative.update_u64(3);
+    const std::uint8_t relative_form = 1;
+    relative.update({&relative_form, 1});
+    relative.update_u64(57);
+    CHECK(client_header_digest(ClientId(3), e) == relative.finish());
+    CHECK(client_digest(ClientId(3), e) ==
+          digest_add(client_header_digest(ClientId(3), e), reply_cache_digest(ClientId(3), e)));
+    CHECK(reply_cache_digest(ClientId(3), e) ==
+          digest_add(reply_digest(ClientId(3), RequestId(97), {}),
+                     reply_digest(ClientId(3), RequestId(99), result)));
+
+    // Written out when the newest entry is not the last request (a snapshot may say so).
+    e.recent.pop_back();
+    REQUIRE_FALSE(window_floor_gap(e).has_value());
+    Hasher explicit_form;
+    explicit_form.update(std::string("knhk.smr.client.v3"));
+    explicit_form.update_u64(3);
+    const std::uint8_t written_out = 0;
+    explicit_form.update({&written_out, 1});
+    explicit_form.update_u64(99);
+    explicit_form.update_u64(len);
+    explicit_form.update(result);
+    explicit_form.update_u64(40);
+    CHECK(client_header_digest(ClientId(3), e) == explicit_form.finish());
 
     Writer entry;
     entry.string("knhk.kv.entry.v1");
