@@ -15,11 +15,9 @@ ClientCore::ClientCore(ClientCoreConfig config, std::shared_ptr<const Signer> si
 RequestId ClientCore::submit(Time now, Bytes operation, ClientOutput& out) {
   const RequestId id = next_id_;
   next_id_ = next_id_.next();
-  auto request = std::make_shared<const Request>(
-      make_client_request(config_.id, id, std::move(operation), *signer_, config_.replicas));
   Pending p;
-  p.message = make_message(Request(*request));
-  p.request = std::move(request);
+  p.message = make_message(
+      make_client_request(config_.id, id, std::move(operation), *signer_, config_.replicas));
   p.submitted = now;
   p.deadline = now + config_.request_timeout;
   out.to_all_replicas.push_back(p.message);
@@ -31,19 +29,21 @@ void ClientCore::on_reply(Time now, const Reply& reply, ClientOutput& out) {
   if (reply.client != config_.id) return reject("wrong_client");
   auto it = pending_.find(reply.id);
   if (it == pending_.end()) return reject("unknown_request");
-  if (reply.replica.value >= config_.replicas) return reject("unknown_replica");
+  if (reply.replica.value >= config_.replicas || reply.replica.value >= kMaxAuthenticatorEntries)
+    return reject("unknown_replica");
   if (!check_reply(reply, *signer_, *verifier_))
     return reject(reply.mac ? "bad_mac" : "bad_signature");
   Pending& p = it->second;
   // A replica's first reply is its answer; a second one cannot add a vote.
-  if (!p.replied.insert(reply.replica).second) return reject("duplicate_reply");
-  std::uint32_t* count = nullptr;
-  for (auto& [result, n] : p.votes)
-    if (result == reply.result) count = &n;
-  if (!count) count = &p.votes.emplace_back(reply.result, 0).second;
-  if (++*count < rules_.weak_quorum()) return;
+  if (p.replied.test(reply.replica.value)) return reject("duplicate_reply");
+  p.replied.set(reply.replica.value);
+  std::pair<Bytes, std::uint32_t>* vote = nullptr;
+  for (auto& v : p.votes)
+    if (v.first == reply.result) vote = &v;
+  if (!vote) vote = &p.votes.emplace_back(reply.result, 0);
+  if (++vote->second < rules_.weak_quorum()) return;
   out.completions.push_back(
-      ClientCompletion{reply.id, reply.result, p.submitted, now, p.retransmissions});
+      ClientCompletion{reply.id, std::move(vote->first), p.submitted, now, p.retransmissions});
   pending_.erase(it);
 }
 

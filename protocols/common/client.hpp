@@ -5,11 +5,11 @@
 // The simulator and the UDP client both drive it: inputs with `now`, outputs returned.
 #pragma once
 
+#include <bitset>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <vector>
 
 #include "protocols/common/crypto.hpp"
@@ -69,15 +69,14 @@ class ClientCore {
 
  private:
   struct Pending {
-    std::shared_ptr<const Request> request;
-    MessagePtr message;
+    MessagePtr message;  // the request, as sent and retransmitted
     Time submitted;
     Time deadline;
     std::uint32_t retransmissions = 0;
     // Each distinct result with the replicas that sent it (few distinct results, so a
     // vector); a replica is counted once per request.
     std::vector<std::pair<Bytes, std::uint32_t>> votes;
-    std::set<NodeId> replied;
+    std::bitset<kMaxAuthenticatorEntries> replied;  // by replica id (no node per reply)
   };
   void reject(const char* reason) { ++rejected_[reason]; }
 

@@ -63,7 +63,14 @@ class SignerWithSessionKeys : public Signer {
 bool SessionKeys::check(Principal peer, std::span<const std::uint8_t> message,
                         const Mac& tag) const {
   std::optional<Mac> expected = mac(peer, message);
-  return expected && sodium_memcmp(expected->data(), tag.data(), tag.size()) == 0;
+  if (!expected) return false;
+  // Constant time without a call: OR of the XORed halves (sodium_memcmp cost as much as
+  // a sim MAC, and a MAC is checked for every request and reply).
+  static_assert(sizeof(Mac) == 16);
+  std::uint64_t a[2], b[2];
+  std::memcpy(a, expected->data(), 16);
+  std::memcpy(b, tag.data(), 16);
+  return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
 }
 
 std::shared_ptr<const SessionKeys> make_sim_session_keys(std::uint64_t seed, Principal self) {

@@ -44,3 +44,16 @@ TEST_CASE("ed25519 session keys: client-replica pairs only, agreed by both ends"
   CHECK_FALSE(at_r0.mac(Principal::client(ClientId(9)), msg));
   CHECK_FALSE(at_r0.check(r1, msg, *from_c1));
 }
+
+TEST_CASE("SessionKeys::check refuses a MAC that differs in any one byte") {
+  auto client = make_sim_session_keys(7, Principal::client(ClientId(3)));
+  auto replica = make_sim_session_keys(7, Principal::replica(NodeId(1)));
+  const std::vector<std::uint8_t> body{1, 2, 3, 4, 5};
+  const Mac good = *client->mac(Principal::replica(NodeId(1)), body);
+  REQUIRE(replica->check(Principal::client(ClientId(3)), body, good));
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    Mac bad = good;
+    bad[i] ^= 0x40;
+    REQUIRE_FALSE(replica->check(Principal::client(ClientId(3)), body, bad));
+  }
+}
