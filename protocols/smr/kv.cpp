@@ -61,6 +61,12 @@ Bytes value_result(const Bytes& value) {  // Status::value
   return out;
 }
 
+std::uint32_t load_le32(const std::uint8_t* p) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= std::uint32_t{p[i]} << (8 * i);
+  return v;
+}
+
 Digest store_hash(std::uint32_t key_space, std::size_t entries, const Digest& sum) {
   HashInput h;
   h.raw("knhk.kv.state.v2");
@@ -107,6 +113,7 @@ class KvApplication : public Application {
   explicit KvApplication(std::uint32_t key_space) : key_space_(key_space) {}
 
   Bytes apply(const Bytes& operation) override {
+    if (auto result = apply_indexed(operation)) return std::move(*result);
     auto op = decode_op(operation);
     if (!op) return error_result("malformed operation");
     if (!in_key_space(op->key)) return error_result("key outside key space");
@@ -154,6 +161,25 @@ class KvApplication : public Application {
   bool in_key_space(const Key& k) const {
     auto* i = std::get_if<std::uint32_t>(&k.id);
     return !i || *i < key_space_;
+  }
+
+  // A put or get of an integer key in the key space, read in place: building an Op (a key
+  // variant, an optional and a value) through the general decoder cost more than the
+  // store's lookup, and nearly every operation is one of these. Anything else, including
+  // every malformed input, returns nullopt and takes the general path, so the result is
+  // the same either way.
+  std::optional<Bytes> apply_indexed(std::span<const std::uint8_t> op) {
+    constexpr std::size_t kKeyEnd = 1 + 1 + 4;  // op, key kind, index
+    if (op.size() < kKeyEnd || op[1] != kIndexKey) return std::nullopt;
+    const std::uint32_t index = load_le32(op.data() + 2);
+    if (index >= key_space_) return std::nullopt;
+    if (op[0] == static_cast<std::uint8_t>(OpKind::get) && op.size() == kKeyEnd)
+      return get(Key::index(index));
+    if (op[0] != static_cast<std::uint8_t>(OpKind::put) || op.size() < kKeyEnd + 4)
+      return std::nullopt;
+    const std::uint32_t length = load_le32(op.data() + kKeyEnd);
+    if (length > kMaxValueBytes || op.size() - (kKeyEnd + 4) != length) return std::nullopt;
+    return put(Key::index(index), Bytes(op.begin() + kKeyEnd + 4, op.end()));
   }
 
   // One lookup: the position found is also where a new key goes.
