@@ -94,7 +94,7 @@ std::unique_ptr<Application> make_kv_application(std::uint32_t key_space);
 // The kv state hash: BLAKE2b over a domain tag, the key space, the entry count and the
 // sum modulo 2^256 of entry_digest over all entries (AdHash-style, like the client table
 // in state_machine.hpp), so a put updates it with one subtract and one add.
-Digest entry_digest(const Key& key, const Bytes& value);
+Digest entry_digest(const Key& key, std::span<const std::uint8_t> value);
 // The state hash of the store a kv snapshot encodes; nullopt if `snapshot` is not a
 // well-formed kv snapshot.
 std::optional<Digest> snapshot_state_hash(std::span<const std::uint8_t> snapshot);
