@@ -28,7 +28,10 @@ RequestId ClientCore::submit(Time now, Bytes operation, ClientOutput& out) {
 void ClientCore::on_reply(Time now, const Reply& reply, ClientOutput& out) {
   if (reply.client != config_.id) return reject("wrong_client");
   auto it = pending_.find(reply.id);
-  if (it == pending_.end()) return reject("unknown_request");
+  if (it == pending_.end()) {
+    ++late_replies_;
+    return;
+  }
   if (reply.replica.value >= config_.replicas || reply.replica.value >= kMaxAuthenticatorEntries)
     return reject("unknown_replica");
   if (!check_reply(reply, *signer_, *verifier_))
@@ -54,6 +57,12 @@ void ClientCore::on_timer(Time now, ClientOutput& out) {
     p.deadline = now + config_.request_timeout;
     out.to_all_replicas.push_back(p.message);
   }
+}
+
+std::map<std::string, std::uint64_t> ClientCore::rejected() const {
+  auto all = rejected_;
+  if (late_replies_ > 0) all["unknown_request"] += late_replies_;
+  return all;
 }
 
 std::optional<Time> ClientCore::next_deadline() const {

@@ -65,7 +65,7 @@ class ClientCore {
 
   std::size_t outstanding() const { return pending_.size(); }
   // Replies ignored, by reason ("bad_signature", "bad_mac", "unknown_request", ...).
-  const std::map<std::string, std::uint64_t>& rejected() const { return rejected_; }
+  std::map<std::string, std::uint64_t> rejected() const;
 
  private:
   struct Pending {
@@ -87,6 +87,9 @@ class ClientCore {
   RequestId next_id_{1};
   std::map<RequestId, Pending> pending_;
   std::map<std::string, std::uint64_t> rejected_;
+  // Replies arriving after f + 1 matching ones completed their request ("unknown_request"):
+  // n - f - 1 of every n replies, so counted without building a map key each time.
+  std::uint64_t late_replies_ = 0;
 };
 
 }  // namespace knhk

@@ -364,6 +364,22 @@ void encode_checkpoint_transfer(Writer& w, Seq seq, const Digest& state_hash,
 CheckpointTransfer decode_checkpoint_transfer(Reader& r) {
   return decode_checkpoint_transfer_impl(r);
 }
+// The snapshot (the whole state, a hundred kilobytes and more) is copied once into a vector
+// reserved for it: a Writer grown to that size would zero-fill it first.
+Bytes checkpoint_transfer_record(Seq seq, const Digest& state_hash,
+                                 const std::vector<Checkpoint>& certificate,
+                                 std::span<const std::uint8_t> snapshot) {
+  StackWriter<2048> head;
+  put(head, seq);
+  head.digest(state_hash);
+  encode_list(head, certificate);
+  head.u32(static_cast<std::uint32_t>(snapshot.size()));
+  Bytes record;
+  record.reserve(head.size() + snapshot.size());
+  record.insert(record.end(), head.view().begin(), head.view().end());
+  record.insert(record.end(), snapshot.begin(), snapshot.end());
+  return record;
+}
 void encode(Writer& w, const NewView& m) {
   encode_signed(w, m);
 }

@@ -210,6 +210,10 @@ void encode_checkpoint_transfer(Writer& w, Seq seq, const Digest& state_hash,
                                 const std::vector<Checkpoint>& certificate,
                                 std::span<const std::uint8_t> snapshot);
 CheckpointTransfer decode_checkpoint_transfer(Reader& r);
+// The bytes of encode_checkpoint_transfer, as one record for durable storage.
+Bytes checkpoint_transfer_record(Seq seq, const Digest& state_hash,
+                                 const std::vector<Checkpoint>& certificate,
+                                 std::span<const std::uint8_t> snapshot);
 void encode(Writer& w, const NewView& m);
 NewView decode_new_view(Reader& r);
 

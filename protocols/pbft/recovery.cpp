@@ -42,15 +42,21 @@ enum class SlotCertificate : std::uint8_t { none = 0, same_pre_prepare = 1, othe
 
 void PbftReplica::persist_slot(Seq n, const Slot& slot) {
   if (!slot.pre_prepare) return;
-  Writer w;
-  w.raw(encoded(*slot.pre_prepare).bytes);
+  const Bytes& pre_prepare = encoded(*slot.pre_prepare).bytes;
+  Bytes record;
   if (slot.prepared && slot.prepared->pre_prepare != slot.pre_prepare) {
+    Writer w;
+    w.raw(pre_prepare);
     w.u8(static_cast<std::uint8_t>(SlotCertificate::other));
     encode_prepared(w, *slot.prepared->pre_prepare, slot.prepared->prepares);
+    record = w.take();
   } else {
-    w.u8(static_cast<std::uint8_t>(SlotCertificate::none));
+    // The usual case: a copy of the pre-prepare's bytes (a Writer would zero-fill first).
+    record.reserve(pre_prepare.size() + 1);
+    record.assign(pre_prepare.begin(), pre_prepare.end());
+    record.push_back(static_cast<std::uint8_t>(SlotCertificate::none));
   }
-  out_->persist(slot_key(kLogPrefix, n), w.take());
+  out_->persist(slot_key(kLogPrefix, n), std::move(record));
   if (slot.prepared && slot.prepared->pre_prepare == slot.pre_prepare) persist_prepares(n, slot);
 }
 
@@ -70,10 +76,8 @@ void PbftReplica::erase_slot(Seq n) {
 void PbftReplica::persist_stable_checkpoint() {
   auto snap = checkpoint_snapshots_.find(low_);
   check_invariant(snap != checkpoint_snapshots_.end(), "snapshot of the stable checkpoint");
-  Writer w;
-  w.reserve(snap->second.encoded.size() + 1024);
-  encode_checkpoint_transfer(w, low_, stable_hash_, stable_certificate_, snap->second.encoded);
-  out_->persist(kCheckpointKey, w.take());
+  out_->persist(kCheckpointKey, checkpoint_transfer_record(low_, stable_hash_, stable_certificate_,
+                                                           snap->second.encoded));
 }
 
 void PbftReplica::on_start(const StartInput& in) {

@@ -131,3 +131,17 @@ TEST_CASE("a pre-prepare's memoised encoding and batch digest are those computed
     REQUIRE(PrePrepare(pp) == pp);  // the memo takes no part in comparisons
   }
 }
+
+TEST_CASE("the durable checkpoint record holds encode_checkpoint_transfer's bytes") {
+  Keys k;
+  auto cp1 = signed_by(Checkpoint{Seq(128), blake2b(std::string("s")), NodeId(1), {}}, k);
+  auto cp2 = signed_by(Checkpoint{Seq(128), blake2b(std::string("s")), NodeId(2), {}}, k);
+  Bytes snapshot(3000);
+  for (std::size_t i = 0; i < snapshot.size(); ++i) snapshot[i] = static_cast<std::uint8_t>(i * 31);
+  Writer w;
+  encode_checkpoint_transfer(w, Seq(128), cp1.state_hash, {cp1, cp2}, snapshot);
+  REQUIRE(checkpoint_transfer_record(Seq(128), cp1.state_hash, {cp1, cp2}, snapshot) == w.bytes());
+  Writer empty;
+  encode_checkpoint_transfer(empty, Seq(0), Digest{}, {}, {});
+  REQUIRE(checkpoint_transfer_record(Seq(0), Digest{}, {}, {}) == empty.bytes());
+}
