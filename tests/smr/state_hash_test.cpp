@@ -178,3 +178,37 @@ TEST_CASE(
     CHECK(kv::entry_digest(kv::Key::named("some-key"), result) == blake2b(entry.bytes()));
   }
 }
+
+// A snapshot may hold entries whose header cannot be written relative to the window (no
+// window, or a newest entry that is not the last request). Installed, such a client keeps
+// the incremental hash equal to the from-scratch one until and after it executes again,
+// also when its window evicts (which moves the floor of a written-out header).
+TEST_CASE("state hash: clients installed in the written-out header form stay consistent") {
+  StateMachine source(make_application(AppKind::kv, 8), 0);
+  Effects out;
+  std::uint64_t slot = 0;
+  source.execute(make_batch({put_req(1, 5, 0, "a")}), View(0), ++slot, out);
+  for (std::uint64_t id = 1; id <= kReplyCacheWindow; ++id)
+    source.execute(make_batch({put_req(2, id, 1, "b")}), View(0), ++slot, out);
+  auto snap = source.take_snapshot();
+  snap.clients.at(ClientId(1)).recent.clear();                 // no window at all
+  snap.clients.at(ClientId(2)).last_request = RequestId(100);  // newest entry is id 64
+  snap.clients.at(ClientId(2)).last_result = Bytes{0x00};
+  REQUIRE_FALSE(window_floor_gap(snap.clients.at(ClientId(1))).has_value());
+  REQUIRE_FALSE(window_floor_gap(snap.clients.at(ClientId(2))).has_value());
+  snap.state_hash =
+      compute_state_hash(snap.position, snapshot_state_hash(snap.app_state), snap.clients);
+
+  StateMachine sm(make_application(AppKind::kv, 8), 0);
+  REQUIRE(sm.install_snapshot(snap, out));
+  CHECK(sm.state_hash() == snap.state_hash);
+  // Client 2 executes ids below its last request (stays written out; the full window
+  // evicts and raises the floor), then ids above it (becomes relative); client 1 starts a
+  // new window.
+  for (auto [c, id] : {std::pair{2u, 65u}, {1u, 6u}, {2u, 66u}, {2u, 101u}, {1u, 7u}}) {
+    sm.execute(make_batch({put_req(c, id, c, "v" + std::to_string(id))}), View(0), ++slot, out);
+    REQUIRE(sm.state_hash() == from_scratch(sm));
+  }
+  CHECK(sm.client_entry(ClientId(2))->floor == RequestId(4));
+  CHECK(window_floor_gap(*sm.client_entry(ClientId(2))).has_value());
+}
