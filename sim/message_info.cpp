@@ -63,7 +63,10 @@ struct InfoOf {
   template <class T>
   MessageInfo operator()(const T& m) const {
     if constexpr (IsVariant<T>::value) {
-      return std::visit(*this, m);
+      static_assert(std::variant_size_v<T> <= 64, "a message kind level holds 6 bits");
+      MessageInfo info = std::visit(*this, m);
+      info.kind = (info.kind << 6) | static_cast<std::uint32_t>(m.index());
+      return info;
     } else {
       return MessageInfo{view_of(m), seq_of(m)};
     }
@@ -73,7 +76,7 @@ struct InfoOf {
 }  // namespace
 
 MessageInfo message_info(const Message& m) {
-  return std::visit(InfoOf{}, m.body);
+  return InfoOf{}(m.body);
 }
 
 }  // namespace knhk::sim

@@ -15,6 +15,10 @@ namespace knhk::sim {
 struct MessageInfo {
   std::optional<std::uint64_t> view;
   std::optional<std::uint64_t> seq;  // PBFT sequence number, HotStuff height, request id
+  // Which message type it is, as the variant alternative chosen at each level (6 bits per
+  // level, innermost in the high bits): equal kinds have equal knhk::type_name(), so the
+  // simulator looks a type's name up once per kind instead of once per message.
+  std::uint32_t kind = 0;
 };
 
 MessageInfo message_info(const Message& m);

@@ -160,9 +160,7 @@ Duration Network::base_delay(Time now, Principal from, const LinkParams& p, std:
   return d;
 }
 
-Fate Network::route(Time now, Principal from, Principal to, std::size_t size,
-                    std::string_view type) {
-  TypeCounters& c = counter(type);
+Fate Network::route(Time now, Principal from, Principal to, std::size_t size, TypeCounters& c) {
   ++c.sent;
   c.sent_bytes += size;
   Fate fate;
@@ -203,17 +201,7 @@ Fate Network::route(Time now, Principal from, Principal to, std::size_t size,
   return fate;
 }
 
-void Network::count_delivered(std::string_view type, std::size_t size) {
-  TypeCounters& c = counter(type);
-  ++c.delivered;
-  c.delivered_bytes += size;
-}
-
-void Network::count_lost_at_destination(std::string_view type) {
-  ++counter(type).dropped;
-}
-
-TypeCounters& Network::counter(std::string_view type) {
+TypeCounters& Network::counters(std::string_view type) {
   const void* key = type.data();
   CacheSlot& slot = counter_slots_[(reinterpret_cast<std::uintptr_t>(key) >> 3) % 32];
   if (slot.name == key) return *slot.counters;

@@ -140,11 +140,25 @@ class Network {
 
   // Decides the fate of one message of `size` bytes sent at `now`, and counts it
   // under `type`, a name with static storage (e.g. knhk::type_name(msg)).
-  Fate route(Time now, Principal from, Principal to, std::size_t size, std::string_view type);
+  Fate route(Time now, Principal from, Principal to, std::size_t size, std::string_view type) {
+    return route(now, from, to, size, counters(type));
+  }
+  // The same, counting into `counters` (from counters(type), looked up once per type).
+  Fate route(Time now, Principal from, Principal to, std::size_t size, TypeCounters& counters);
   // Counts a copy that reached its destination.
-  void count_delivered(std::string_view type, std::size_t size);
+  void count_delivered(std::string_view type, std::size_t size) {
+    count_delivered(counters(type), size);
+  }
+  static void count_delivered(TypeCounters& c, std::size_t size) {
+    ++c.delivered;
+    c.delivered_bytes += size;
+  }
   // Counts a copy that arrived at a crashed replica (or one restarted since).
-  void count_lost_at_destination(std::string_view type);
+  void count_lost_at_destination(std::string_view type) { ++counters(type).dropped; }
+  static void count_lost_at_destination(TypeCounters& c) { ++c.dropped; }
+  // The counters of one message type, created empty when first asked for; the reference
+  // stays valid for the Network's lifetime.
+  TypeCounters& counters(std::string_view type);
 
   // ---- runtime faults ----
   // Groups of replicas that can talk among themselves; replicas not listed form one more
@@ -187,7 +201,6 @@ class Network {
   struct ReachCache;
   LinkParams link_params(Principal from, Principal to) const;
   Duration base_delay(Time now, Principal from, const LinkParams& p, std::size_t size);
-  TypeCounters& counter(std::string_view type);
   void topology_changed();
   std::size_t index(NodeId from, NodeId to) const { return from.value * replicas_ + to.value; }
 

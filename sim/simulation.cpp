@@ -48,11 +48,8 @@ struct Simulation::Delivery {
   Principal from;
   Principal to;
   MessagePtr msg;
-  std::string_view type;
-  std::uint32_t size = 0;
-  std::uint32_t incarnation = 0;      // of the destination replica at send time
-  std::optional<std::uint64_t> view;  // for the trace, computed once per send (Outgoing)
-  std::optional<std::uint64_t> seq;
+  MessageFacts facts;             // for the trace and counters, computed once per send
+  std::uint32_t incarnation = 0;  // of the destination replica at send time
 };
 
 struct Simulation::TimerSlot {
@@ -306,50 +303,43 @@ void Simulation::execute_one(NodeId id, Effect& effect) {
 
 Simulation::Outgoing Simulation::outgoing(MessagePtr msg) {
   Outgoing out;
-  out.type = type_name(*msg);
-  out.size = static_cast<std::uint32_t>(encoded_size(*msg));
   const MessageInfo info = message_info(*msg);
-  out.view = info.view;
-  out.seq = info.seq;
+  MessageFacts& m = out.facts;
+  m.type = type_handle(*msg, info.kind);
+  m.size = static_cast<std::uint32_t>(encoded_size(*msg));
+  m.has_view = info.view.has_value();
+  m.view = info.view.value_or(0);
+  m.has_seq = info.seq.has_value();
+  m.seq = info.seq.value_or(0);
   out.msg = std::move(msg);
   return out;
+}
+
+// The trace handle of a message's type name, looked up once per message kind (a kind
+// always has the same name). Handles are given in order of first send: deterministic.
+TypeHandle Simulation::type_handle(const Message& msg, std::uint32_t kind) {
+  if (kind >= handle_of_kind_.size()) handle_of_kind_.resize(kind + 1, kNoHandle);
+  std::uint32_t& h = handle_of_kind_[kind];
+  if (h == kNoHandle) {
+    const std::string_view name = type_name(msg);
+    h = trace_.intern(name);
+    if (h >= counters_of_handle_.size()) counters_of_handle_.resize(h + 1, nullptr);
+    counters_of_handle_[h] = &network_->counters(name);
+  }
+  return static_cast<TypeHandle>(h);
 }
 
 void Simulation::send_from(Principal from, Principal to, const Outgoing& out) {
   const bool to_replica = to.kind == Principal::Kind::replica;
   if ((to_replica && to.id >= nodes_.size()) || (!to_replica && to.id >= clients_.size())) return;
-  const std::string_view type = out.type;
-  const std::uint32_t size = out.size;
-  TraceEvent sent{now(), TraceKind::send, from, type};
-  sent.to = to;
-  sent.view = out.view;
-  sent.seq = out.seq;
-  sent.size = size;
-  trace_.record(sent);
+  const MessageFacts& m = out.facts;
+  trace_.record_message(now(), TraceKind::send, from, to, m);
   Fate fate;
   if (from == to) {  // a node talking to itself: no link, no loss, no delay
     fate.copies = 1;
   } else {
-    fate = network_->route(now(), from, to, size, type);
-  }
-  const std::string_view label = fate.fault ? std::string_view(fate.fault->label) : "";
-  if (fate.copies == 0) {
-    TraceEvent d{now(), TraceKind::drop, from, type};
-    d.to = to;
-    d.view = out.view;
-    d.seq = out.seq;
-    d.fault = label;
-    d.detail = to_string(fate.reason);
-    trace_.record(d);
-    return;
-  }
-  if (fate.copies == 2) {
-    TraceEvent d{now(), TraceKind::duplicate, from, type};
-    d.to = to;
-    d.view = out.view;
-    d.seq = out.seq;
-    if (fate.duplicated_by_fault) d.fault = label;
-    trace_.record(d);
+    fate = network_->route(now(), from, to, m.size, *counters_of_handle_[m.type]);
+    if (fate.copies != 1) trace_fate(from, to, m, fate);
   }
   const std::uint32_t incarnation = to_replica ? nodes_[to.id]->incarnation : 0;
   for (int i = 0; i < fate.copies; ++i) {
@@ -361,12 +351,30 @@ void Simulation::send_from(Principal from, Principal to, const Outgoing& out) {
       slot = static_cast<std::uint32_t>(deliveries_.size());
       deliveries_.emplace_back();
     }
-    deliveries_[slot] = Delivery{from, to, out.msg, type, size, incarnation, out.view, out.seq};
+    deliveries_[slot] = Delivery{from, to, out.msg, m, incarnation};
     scheduler_.after(fate.delay[i], delivery_target_.get(), slot);
   }
 }
 
+// The drop or duplicate event of a message the network did not deliver exactly once.
+void Simulation::trace_fate(Principal from, Principal to, const MessageFacts& m, const Fate& fate) {
+  const std::string_view label = fate.fault ? std::string_view(fate.fault->label) : "";
+  TraceEvent e{now(), fate.copies == 0 ? TraceKind::drop : TraceKind::duplicate, from,
+               trace_.type_name(m.type)};
+  e.to = to;
+  if (m.has_view) e.view = m.view;
+  if (m.has_seq) e.seq = m.seq;
+  if (fate.copies == 0) {
+    e.fault = label;
+    e.detail = to_string(fate.reason);
+  } else if (fate.duplicated_by_fault) {
+    e.fault = label;
+  }
+  trace_.record(e);
+}
+
 void Simulation::prefetch_delivery(std::uint64_t slot) const {
+  static_assert(sizeof(Delivery) <= 64, "a delivery spans at most two cache lines");
   if (slot >= deliveries_.size()) return;
   const char* at = reinterpret_cast<const char*>(&deliveries_[slot]);
   __builtin_prefetch(at);
@@ -389,29 +397,23 @@ void Simulation::prefetch_message(std::uint64_t slot) const {
 
 void Simulation::deliver(std::uint64_t slot) {
   Delivery d = std::move(deliveries_[slot]);
-  deliveries_[slot].msg.reset();
   free_deliveries_.push_back(static_cast<std::uint32_t>(slot));
-  const MessageInfo info{d.view, d.seq};
+  TypeCounters& counters = *counters_of_handle_[d.facts.type];
   if (d.to.kind == Principal::Kind::replica) {
     const Node& node = *nodes_[d.to.id];
     if (node.crashed || node.incarnation != d.incarnation) {
-      network_->count_lost_at_destination(d.type);
-      TraceEvent t{now(), TraceKind::drop, d.to, d.type};
+      Network::count_lost_at_destination(counters);
+      TraceEvent t{now(), TraceKind::drop, d.to, trace_.type_name(d.facts.type)};
       t.from = d.from;
-      t.view = info.view;
-      t.seq = info.seq;
+      if (d.facts.has_view) t.view = d.facts.view;
+      if (d.facts.has_seq) t.seq = d.facts.seq;
       t.detail = "destination_crashed";
       trace_.record(t);
       return;
     }
   }
-  network_->count_delivered(d.type, d.size);
-  TraceEvent t{now(), TraceKind::deliver, d.to, d.type};
-  t.from = d.from;
-  t.view = info.view;
-  t.seq = info.seq;
-  t.size = d.size;
-  trace_.record(t);
+  Network::count_delivered(counters, d.facts.size);
+  trace_.record_message(now(), TraceKind::deliver, d.to, d.from, d.facts);
   if (d.to.kind == Principal::Kind::client) {
     if (auto* reply = std::get_if<Reply>(&d.msg->body)) on_reply(d.to.id, *reply);
     return;

@@ -125,17 +125,16 @@ class Simulation {
   void step_node(NodeId node, const Input& input);
   void execute(NodeId node, Effects& effects);
   void execute_one(NodeId node, Effect& effect);
-  // What the network needs to know about a message, computed once per effect (a
-  // broadcast encodes its message once, not once per destination).
+  // What the network and the trace need to know about a message, computed once per
+  // effect (a broadcast encodes its message once, not once per destination).
   struct Outgoing {
     MessagePtr msg;
-    std::string_view type;
-    std::uint32_t size = 0;
-    std::optional<std::uint64_t> view;  // for the trace
-    std::optional<std::uint64_t> seq;
+    MessageFacts facts;
   };
-  static Outgoing outgoing(MessagePtr msg);
+  Outgoing outgoing(MessagePtr msg);
+  TypeHandle type_handle(const Message& msg, std::uint32_t kind);
   void send_from(Principal from, Principal to, const Outgoing& out);
+  void trace_fate(Principal from, Principal to, const MessageFacts& m, const Fate& fate);
   void deliver(std::uint64_t slot);
   void prefetch_delivery(std::uint64_t slot) const;
   void prefetch_message(std::uint64_t slot) const;
@@ -175,6 +174,11 @@ class Simulation {
   std::unique_ptr<ClientTarget> client_target_;
   std::uint32_t next_arrival_client_ = 0;
   Effects scratch_;
+  // Message types: the trace handle of each message kind (MessageInfo::kind, kNoHandle
+  // until first sent) and the network counters of each handle.
+  static constexpr std::uint32_t kNoHandle = 0xffffffffu;
+  std::vector<std::uint32_t> handle_of_kind_;
+  std::vector<TypeCounters*> counters_of_handle_;
   // Open-loop requests are matched to their record entry by (client, request id).
   std::map<std::pair<std::uint32_t, std::uint64_t>, std::size_t> operation_index_;
 };

@@ -1,7 +1,9 @@
 #include "sim/trace.hpp"
 
 #include <cstring>
+#include <limits>
 #include <ostream>
+#include <stdexcept>
 
 namespace knhk::sim {
 
@@ -39,7 +41,7 @@ const char* to_string(TraceKind k) {
   return "?";
 }
 
-Trace::Trace() : block_(kBlockBytes) {
+Trace::Trace() : block_(kBlockBytes + kSlackBytes) {
   line_.reserve(256);
 }
 
@@ -127,34 +129,61 @@ std::string Trace::to_json(const TraceEvent& e) {
   return s;
 }
 
-// Encodes an event's fields as LEB128 varints into a small stack buffer (no event needs
-// more than kMaxFixedBytes besides its texts), handing it to the trace's pending bytes
-// before each text and at the end.
-struct Trace::BinaryWriter {
-  static constexpr std::size_t kMaxFixedBytes = 128;
-  Trace& t;
-  std::uint8_t* p;
-  std::uint8_t* const start;
+namespace {
 
-  void varint(std::uint64_t v) {
-    while (v >= 0x80) {
-      *p++ = static_cast<std::uint8_t>(v | 0x80);
-      v >>= 7;
-    }
-    *p++ = static_cast<std::uint8_t>(v);
+// LEB128 varints, written at `p` (the caller guarantees the room).
+inline std::uint8_t* put_varint(std::uint8_t* p, std::uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<std::uint8_t>(v | 0x80);
+    v >>= 7;
   }
+  *p++ = static_cast<std::uint8_t>(v);
+  return p;
+}
+
+inline std::uint8_t* put_principal(std::uint8_t* p, Principal who) {
+  return put_varint(
+      p, (static_cast<std::uint64_t>(who.id) << 1) | static_cast<std::uint64_t>(who.kind));
+}
+
+inline std::uint64_t zigzag(std::int64_t v) {
+  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+
+// Presence bits of the binary encoding, one per optional field.
+enum : std::uint8_t {
+  kNode = 1,
+  kFrom = 2,
+  kTo = 4,
+  kView = 8,
+  kSeq = 16,
+  kSize = 32,
+  kFault = 64,
+  kDetail = 128,
+};
+
+}  // namespace
+
+// Writes an event's fields as varints straight into the trace's pending block: between
+// two commits at most kSlackBytes (no run of fixed fields is longer), so they may run
+// past the block's end into the slack. Texts are committed first and appended apart.
+struct Trace::BinaryWriter {
+  Trace& t;
+  std::uint8_t* p = t.block_.data() + t.used_;
+
+  void varint(std::uint64_t v) { p = put_varint(p, v); }
   void u8(std::uint8_t v) { *p++ = v; }
-  void principal(Principal p) {
-    varint((static_cast<std::uint64_t>(p.id) << 1) | static_cast<std::uint64_t>(p.kind));
-  }
-  void flush() {
-    t.append_binary(start, static_cast<std::size_t>(p - start));
-    p = start;
+  void principal(Principal who) { p = put_principal(p, who); }
+  void commit() {
+    t.used_ = static_cast<std::size_t>(p - t.block_.data());
+    if (t.used_ >= kBlockBytes) t.spill_full_block();
+    p = t.block_.data() + t.used_;
   }
   void text(std::string_view s) {
     varint(s.size());
-    flush();
+    commit();
     t.append_binary(s.data(), s.size());
+    p = t.block_.data() + t.used_;
   }
 };
 
@@ -179,24 +208,40 @@ std::uint32_t Trace::type_id(std::string_view name, bool& is_new) {
   return it->second;
 }
 
+std::uint32_t Trace::known_type_id(std::string_view name) const {
+  auto it = type_ids_.find(name);
+  return it == type_ids_.end() ? kNoId : it->second;
+}
+
+TypeHandle Trace::intern(std::string_view name) {
+  auto it = handles_.find(name);
+  if (it != handles_.end()) return it->second;
+  if (handle_names_.size() > std::numeric_limits<TypeHandle>::max())
+    throw std::length_error("Trace::intern: too many type names");
+  const auto h = static_cast<TypeHandle>(handle_names_.size());
+  it = handles_.emplace(std::string(name), h).first;
+  handle_names_.push_back(it->first);
+  handle_ids_.push_back(known_type_id(name));
+  return h;
+}
+
 // The same fields as the JSON line, in the same order: time as the (zigzag) difference
 // to the previous event, kind, a presence bitmap, then each present field as a varint
 // (type names as ids, texts length-prefixed). One encoding per event.
 void Trace::encode_binary(const TraceEvent& e) {
   std::uint8_t present = 0;
-  if (e.node) present |= 1;
-  if (e.from) present |= 2;
-  if (e.to) present |= 4;
-  if (e.view) present |= 8;
-  if (e.seq) present |= 16;
-  if (e.size) present |= 32;
-  if (!e.fault.empty()) present |= 64;
-  if (!e.detail.empty()) present |= 128;
-  std::uint8_t buf[BinaryWriter::kMaxFixedBytes];  // not zeroed: only written bytes are read
-  BinaryWriter w{*this, buf, buf};
+  if (e.node) present |= kNode;
+  if (e.from) present |= kFrom;
+  if (e.to) present |= kTo;
+  if (e.view) present |= kView;
+  if (e.seq) present |= kSeq;
+  if (e.size) present |= kSize;
+  if (!e.fault.empty()) present |= kFault;
+  if (!e.detail.empty()) present |= kDetail;
+  BinaryWriter w{*this};
   const std::int64_t delta = e.time.ns - last_time_ns_;
   last_time_ns_ = e.time.ns;
-  w.varint((static_cast<std::uint64_t>(delta) << 1) ^ static_cast<std::uint64_t>(delta >> 63));
+  w.varint(zigzag(delta));
   w.u8(static_cast<std::uint8_t>(e.kind));
   w.u8(present);
   if (e.node) w.principal(*e.node);
@@ -210,7 +255,7 @@ void Trace::encode_binary(const TraceEvent& e) {
   if (e.size) w.varint(*e.size);
   if (!e.fault.empty()) w.text(e.fault);
   if (!e.detail.empty()) w.text(e.detail);
-  w.flush();
+  w.commit();
 }
 
 void Trace::append_binary(const void* data, std::size_t n) {
@@ -222,7 +267,7 @@ void Trace::append_binary(const void* data, std::size_t n) {
     used_ += take;
     p += take;
     n -= take;
-    if (used_ == kBlockBytes) hash_full_block();
+    if (used_ == kBlockBytes) spill_full_block();
   }
 }
 
@@ -237,12 +282,58 @@ void Trace::record(const TraceEvent& e) {
   }
 }
 
-void Trace::hash_full_block() {
+TraceEvent Trace::message_event(Time t, TraceKind kind, Principal node, Principal peer,
+                                const MessageFacts& m) const {
+  TraceEvent e{t, kind, node, type_name(m.type)};
+  if (kind == TraceKind::deliver)
+    e.from = peer;
+  else
+    e.to = peer;
+  if (m.has_view) e.view = m.view;
+  if (m.has_seq) e.seq = m.seq;
+  e.size = m.size;
+  return e;
+}
+
+// encode_binary() of message_event(...), without building it: the type's id is known
+// (the first event of a type, and any event while a sink is attached, go through record()).
+void Trace::record_message(Time t, TraceKind kind, Principal node, Principal peer,
+                           const MessageFacts& m) {
+  const std::uint32_t id = handle_ids_[m.type];
+  if (id == kNoId || sink_) [[unlikely]]
+    return record_message_slowly(t, kind, node, peer, m);
+  ++events_;
+  std::uint8_t* p = block_.data() + used_;
+  p = put_varint(p, zigzag(t.ns - last_time_ns_));
+  last_time_ns_ = t.ns;
+  *p++ = static_cast<std::uint8_t>(kind);
+  *p++ = static_cast<std::uint8_t>(kNode | (kind == TraceKind::deliver ? kFrom : kTo) |
+                                   (m.has_view ? kView : 0) | (m.has_seq ? kSeq : 0) | kSize);
+  p = put_principal(p, node);
+  p = put_varint(p, id);
+  p = put_principal(p, peer);
+  if (m.has_view) p = put_varint(p, m.view);
+  if (m.has_seq) p = put_varint(p, m.seq);
+  p = put_varint(p, m.size);
+  used_ = static_cast<std::size_t>(p - block_.data());
+  if (used_ >= kBlockBytes) spill_full_block();
+}
+
+// Out of line, so that the fast path needs no stack frame for a TraceEvent.
+void Trace::record_message_slowly(Time t, TraceKind kind, Principal node, Principal peer,
+                                  const MessageFacts& m) {
+  record(message_event(t, kind, node, peer, m));
+  if (handle_ids_[m.type] == kNoId) handle_ids_[m.type] = known_type_id(type_name(m.type));
+}
+
+// Hashes the full block and moves what ran past its end to the start of the next.
+void Trace::spill_full_block() {
   Hasher h;
   h.update(chain_.bytes);
   h.update(std::span<const std::uint8_t>(block_.data(), kBlockBytes));
   chain_ = h.finish();
-  used_ = 0;
+  used_ -= kBlockBytes;
+  std::memcpy(block_.data(), block_.data() + kBlockBytes, used_);
 }
 
 Digest Trace::digest() const {

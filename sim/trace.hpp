@@ -7,6 +7,11 @@
 // line, as varints with type names interned), buffered and hashed in blocks; the JSON text is
 // formatted only when a sink is attached. Same config + seed ⇒ same events ⇒ same digest and same
 // file.
+//
+// Every message makes two events (its send and its delivery), so those have a path of
+// their own: record_message() takes the type as a handle interned once (intern()) and the
+// view, sequence number and size as plain fields, and writes its bytes straight into the
+// pending block — the same bytes record() writes for the equivalent TraceEvent.
 #pragma once
 
 #include <cstdint>
@@ -61,6 +66,19 @@ struct TraceEvent {
   std::string_view detail;  // free text (drop reason, digest prefix, ...)
 };
 
+// A message type name interned in a Trace (Trace::intern), in order of interning.
+using TypeHandle = std::uint16_t;
+
+// What the trace records about one message, computed once per send.
+struct MessageFacts {
+  std::uint64_t view = 0;
+  std::uint64_t seq = 0;
+  std::uint32_t size = 0;
+  TypeHandle type = 0;
+  bool has_view = false;
+  bool has_seq = false;
+};
+
 class Trace {
  public:
   Trace();
@@ -69,6 +87,17 @@ class Trace {
   Trace& operator=(const Trace&) = delete;
 
   void record(const TraceEvent& e);
+  // The send (`kind` send: node = from, to = peer) or delivery (`kind` deliver: node = to,
+  // from = peer) of a message: the same event as record() of message_event(...).
+  void record_message(Time t, TraceKind kind, Principal node, Principal peer,
+                      const MessageFacts& m);
+  // The TraceEvent record_message() stands for (its type names the interned string).
+  TraceEvent message_event(Time t, TraceKind kind, Principal node, Principal peer,
+                           const MessageFacts& m) const;
+  // A handle for `name` (the same handle for the same name). Interning affects nothing
+  // recorded: a name enters the digest when an event first uses it.
+  TypeHandle intern(std::string_view name);
+  std::string_view type_name(TypeHandle h) const { return handle_names_[h]; }
   // Attaches a sink that receives every later event as a JSON line (nullptr detaches).
   void set_sink(std::ostream* out) { sink_ = out; }
   std::uint64_t events() const { return events_; }
@@ -83,8 +112,11 @@ class Trace {
   struct BinaryWriter;
   void encode_binary(const TraceEvent& e);
   void append_binary(const void* data, std::size_t n);
-  void hash_full_block();
+  [[gnu::noinline]] void record_message_slowly(Time t, TraceKind kind, Principal node,
+                                               Principal peer, const MessageFacts& m);
+  void spill_full_block();
   std::uint32_t type_id(std::string_view name, bool& is_new);
+  std::uint32_t known_type_id(std::string_view name) const;
 
   std::ostream* sink_ = nullptr;
   std::uint64_t events_ = 0;
@@ -92,7 +124,10 @@ class Trace {
   // Binary form of events not yet hashed. Every full block of kBlockBytes is folded into
   // chain_ = H(chain_ || block); digest() = H(chain_ || block_[0, used_) || event count),
   // so block boundaries depend only on the events, never on when digest() is called.
+  // An event's fixed-size fields are written straight into the block, possibly running
+  // up to kSlackBytes past its end; the bytes past kBlockBytes then start the next block.
   static constexpr std::size_t kBlockBytes = 1 << 16;
+  static constexpr std::size_t kSlackBytes = 128;
   std::vector<std::uint8_t> block_;
   std::size_t used_ = 0;
   std::int64_t last_time_ns_ = 0;
@@ -105,6 +140,11 @@ class Trace {
   TypeSlot type_slots_[64];
   std::vector<std::string> type_names_;
   std::map<std::string, std::uint32_t, std::less<>> type_ids_;
+  // Interned names (record_message) and their type ids, kNoId until first recorded.
+  static constexpr std::uint32_t kNoId = 0xffffffffu;
+  std::map<std::string, TypeHandle, std::less<>> handles_;
+  std::vector<std::string_view> handle_names_;  // keys of handles_ (stable)
+  std::vector<std::uint32_t> handle_ids_;
   Digest chain_;
 };
 

@@ -269,3 +269,34 @@ TEST_CASE("network: clock skew is kept per node", "[sim][network]") {
   REQUIRE(net.clock_skew(NodeId(2)) == 300_ms);
   REQUIRE(net.clock_skew(NodeId(1)) == Duration{});
 }
+
+TEST_CASE("network: counters looked up once count the same as by name", "[sim][network]") {
+  NetworkConfig cfg;
+  cfg.drop = 0.3;
+  Network by_name = make(cfg), by_ref = make(cfg);
+  TypeCounters& prepare = by_ref.counters("pbft.prepare");
+  TypeCounters& reply = by_ref.counters("reply");
+  for (int i = 0; i < 1000; ++i) {
+    const bool is_reply = i % 3 == 0;
+    const std::string_view type = is_reply ? "reply" : "pbft.prepare";
+    const Fate a = by_name.route(Time{i}, R(0), is_reply ? C(0) : R(1), 40, type);
+    const Fate b =
+        by_ref.route(Time{i}, R(0), is_reply ? C(0) : R(1), 40, is_reply ? reply : prepare);
+    REQUIRE(a.copies == b.copies);
+    if (a.copies > 0) by_name.count_delivered(type, 40);
+    if (b.copies > 0) Network::count_delivered(is_reply ? reply : prepare, 40);
+  }
+  REQUIRE(&by_ref.counters("pbft.prepare") == &prepare);  // one entry per name, stable
+  const auto x = by_name.counters_by_type(), y = by_ref.counters_by_type();
+  REQUIRE(x.size() == 2);
+  REQUIRE(y.size() == 2);
+  for (const auto& [name, c] : x) {
+    const TypeCounters& d = y.at(name);
+    REQUIRE(c.sent == d.sent);
+    REQUIRE(c.dropped == d.dropped);
+    REQUIRE(c.delivered == d.delivered);
+    REQUIRE(c.delivered_bytes == d.delivered_bytes);
+  }
+  REQUIRE(x.at("reply").sent == 334);
+  REQUIRE(x.at("pbft.prepare").dropped > 0);
+}
