@@ -115,6 +115,7 @@ using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
 
 Network::Network(NetworkConfig config, std::uint32_t replicas, std::uint32_t clients, Rng rng)
     : config_(std::move(config)),
+      uniform_links_(is_uniform(config_)),
       replicas_(replicas),
       clients_(clients),
       rng_(rng),
@@ -131,6 +132,11 @@ Network::Network(NetworkConfig config, std::uint32_t replicas, std::uint32_t cli
 }
 
 Network::~Network() = default;
+
+bool Network::is_uniform(const NetworkConfig& c) {
+  return c.latency.kind == LatencyModel::Kind::constant && c.drop <= 0.0 && c.duplicate <= 0.0 &&
+         !(c.bandwidth_bps && *c.bandwidth_bps > 0) && c.links.empty();
+}
 
 Network::LinkParams Network::link_params(Principal from, Principal to) const {
   LinkParams p{&config_.latency, config_.drop, config_.duplicate};
@@ -164,6 +170,13 @@ Fate Network::route(Time now, Principal from, Principal to, std::size_t size, Ty
   ++c.sent;
   c.sent_bytes += size;
   Fate fate;
+  if (uniform_links_ && closed_links_ == 0 && faults_.empty()) {
+    fate.copies = 1;
+    fate.delay[0] = config_.latency.a.ns > 0 ? config_.latency.a : Duration{};
+    if (after_gst(now) && fate.delay[0] > config_.post_gst_max_delay)
+      fate.delay[0] = config_.post_gst_max_delay;
+    return fate;
+  }
   if (closed_links_ > 0 && from.kind == Principal::Kind::replica &&
       to.kind == Principal::Kind::replica && closed_[index(NodeId(from.id), NodeId(to.id))]) {
     fate.reason = DropReason::blocked;

@@ -203,8 +203,14 @@ class Network {
   Duration base_delay(Time now, Principal from, const LinkParams& p, std::size_t size);
   void topology_changed();
   std::size_t index(NodeId from, NodeId to) const { return from.value * replicas_ + to.value; }
+  static bool is_uniform(const NetworkConfig& c);
 
   NetworkConfig config_;
+  // Every link alike and certain: constant latency, no loss or duplication, no bandwidth
+  // limit, no per-link override. Then, while no partition, block or link fault is active,
+  // a message's fate is one copy after the constant latency, and route() says so without
+  // the general path (which would draw nothing from the rng either).
+  bool uniform_links_;
   std::uint32_t replicas_;
   std::uint32_t clients_;
   Rng rng_;

@@ -300,3 +300,45 @@ TEST_CASE("network: counters looked up once count the same as by name", "[sim][n
   REQUIRE(x.at("reply").sent == 334);
   REQUIRE(x.at("pbft.prepare").dropped > 0);
 }
+
+TEST_CASE("network: uniform links decide as the general path does", "[sim][network]") {
+  // Same model; `general` has a no-op per-link override, which keeps it off the shortcut.
+  NetworkConfig cfg;
+  cfg.latency = LatencyModel::constant(150_ms);
+  cfg.gst = Time{0} + 1_s;
+  cfg.post_gst_max_delay = 100_ms;
+  NetworkConfig with_link = cfg;
+  with_link.links.push_back(LinkConfig{NodeId(2), NodeId(3), std::nullopt, std::nullopt, {}});
+  Network uniform = make(cfg), general = make(with_link);
+  auto both = [&](auto&& change) {
+    change(uniform);
+    change(general);
+  };
+  LinkFaultHandle slow = 0;
+  for (int i = 0; i < 400; ++i) {
+    const Time now = Time{0} + Duration::millis_(5 * i);  // crosses GST at i = 200
+    if (i == 50) both([](Network& n) { n.block(NodeId(0), NodeId(1)); });
+    if (i == 100) both([](Network& n) { n.heal(); });
+    if (i == 250)
+      both([&](Network& n) {
+        slow = n.add_link_fault({EndpointMatch::any(), EndpointMatch::any(), 7_ms, 0.5, 0.5, "f"});
+      });
+    if (i == 300) both([&](Network& n) { n.remove_link_fault(slow); });
+    const Principal from = i % 5 == 0 ? C(0) : R(i % 4), to = R((i + 1) % 4);
+    const Fate a = uniform.route(now, from, to, 64, kType);
+    const Fate b = general.route(now, from, to, 64, kType);
+    REQUIRE(a.copies == b.copies);
+    REQUIRE(a.reason == b.reason);
+    REQUIRE(a.delay[0] == b.delay[0]);
+    REQUIRE(a.delay[1] == b.delay[1]);
+    REQUIRE((a.fault == nullptr) == (b.fault == nullptr));
+  }
+  const TypeCounters x = uniform.totals(), y = general.totals();
+  REQUIRE(x.sent == 400);
+  REQUIRE(x.dropped == y.dropped);
+  REQUIRE(x.dropped > 0);  // the block and the lossy fault both dropped something
+  REQUIRE(x.duplicated == y.duplicated);
+  // Before GST the constant latency, after it the cap.
+  REQUIRE(uniform.route(Time{0}, R(0), R(1), 1, kType).delay[0] == 150_ms);
+  REQUIRE(uniform.route(Time{0} + 2_s, R(0), R(1), 1, kType).delay[0] == 100_ms);
+}
