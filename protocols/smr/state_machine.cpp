@@ -101,20 +101,18 @@ bool StateMachine::already_executed(ClientId c, RequestId id) const {
 
 // At-most-once: an executed request is not applied again; it gets its cached result
 // while that is in the window, an empty result after.
-Bytes StateMachine::apply_request(const Request& r, bool& duplicate) {
-  ClientState* client = clients_.find(r.client);
-  if (client && client->entry.executed(r.id)) {
+Bytes StateMachine::apply_request(const Request& r, ClientState& client, bool& duplicate) {
+  if (client.entry.executed(r.id)) {
     duplicate = true;
-    const Bytes* cached = client->entry.result_of(r.id);
+    const Bytes* cached = client.entry.result_of(r.id);
     return cached ? *cached : Bytes{};
   }
   duplicate = false;
   Bytes result = app_->apply(r.operation);
-  if (!client) client = &clients_[r.client];
-  record_result(*client, r.client, r.id, result);
-  if (!client->touched) {
-    client->touched = true;
-    touched_.push_back(r.client);
+  record_result(client, r.client, r.id, result);
+  if (!client.touched) {
+    client.touched = true;
+    touched_.emplace_back(r.client, &client);
   }
   return result;
 }
@@ -184,23 +182,42 @@ void StateMachine::prefetch(const ClientState& s) {
   __builtin_prefetch(s.window.data() + s.window.size());
 }
 
+// Each request's client, found once for the whole batch. A client new to the table gets
+// its (empty) entry here rather than when its request executes: such a request is never a
+// duplicate, so it would get one anyway, and inserting moves the other entries, which must
+// happen before any pointer into the table is kept.
+void StateMachine::find_batch_clients(const Batch& batch) {
+  batch_clients_.clear();
+  bool inserted = false;
+  for (const auto& r : batch) {
+    ClientState* s = clients_.find(r.client);
+    if (!s) {
+      s = &clients_[r.client];
+      inserted = true;
+    }
+    batch_clients_.push_back(s);
+  }
+  if (inserted)
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      batch_clients_[i] = clients_.find(batch[i].client);
+  for (const ClientState* s : batch_clients_) prefetch(*s);
+}
+
 std::vector<ExecutedRequest> StateMachine::apply_batch(const Batch& batch) {
   position_ = position_.next();
   std::vector<ExecutedRequest> executed;
   executed.reserve(batch.size());
   touched_.clear();
-  for (const auto& r : batch)
-    if (const ClientState* client = clients_.find(r.client)) prefetch(*client);
-  for (const auto& r : batch) {
-    ExecutedRequest e{&r, {}, false};
-    e.result = apply_request(r, e.duplicate);
+  find_batch_clients(batch);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    ExecutedRequest e{&batch[i], {}, false};
+    e.result = apply_request(batch[i], *batch_clients_[i], e.duplicate);
     executed.push_back(std::move(e));
   }
   // The table digest is a sum: the order in which clients are refreshed does not matter.
-  for (ClientId c : touched_) {
-    ClientState& client = *clients_.find(c);
-    refresh_client_header(c, client);
-    client.touched = false;
+  for (auto [c, client] : touched_) {
+    refresh_client_header(c, *client);
+    client->touched = false;
   }
   commands_since_snapshot_ += batch.size();
   recompute_state_hash();

@@ -207,7 +207,8 @@ class StateMachine {
     bool touched = false;  // executed a request in the batch being applied
   };
 
-  Bytes apply_request(const Request& r, bool& duplicate);
+  void find_batch_clients(const Batch& batch);
+  Bytes apply_request(const Request& r, ClientState& client, bool& duplicate);
   void record_result(ClientState& s, ClientId c, RequestId id, const Bytes& result);
   std::vector<ExecutedRequest> apply_batch(const Batch& batch);
   void take_durable_snapshot(Effects& out);
@@ -233,7 +234,10 @@ class StateMachine {
   // client_table_digest, kept up to date per executed request and touched client so a
   // commit does not re-encode the whole table.
   Digest table_digest_;
-  std::vector<ClientId> touched_;  // clients of the batch being applied
+  // The batch being applied: each request's client, index for index, and the clients
+  // that executed a request (valid until the batch is done: no insertion in between).
+  std::vector<ClientState*> batch_clients_;
+  std::vector<std::pair<ClientId, ClientState*>> touched_;
 };
 
 }  // namespace knhk::smr
