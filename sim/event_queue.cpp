@@ -175,7 +175,14 @@ void EventQueue::open_next_bucket() {
   cur_bucket_ = next;
   if (in_wheel) take_wheel_bucket(next);
   migrate_overflow();
-  std::sort(cur_.begin() + static_cast<std::ptrdiff_t>(kept), cur_.end(), runs_before);
+  sort_run(cur_.begin() + static_cast<std::ptrdiff_t>(kept), cur_.end());
+}
+
+// A bucket's events were mostly pushed in time order (a constant link delay keeps the
+// send order), so it is often sorted already: one pass says so, cheaper than a sort.
+void EventQueue::sort_run(std::vector<QueuedEvent>::iterator first,
+                          std::vector<QueuedEvent>::iterator last) {
+  if (!std::is_sorted(first, last, runs_before)) std::sort(first, last, runs_before);
 }
 
 // The first occupied slot after the current bucket's, going round the wheel once (the

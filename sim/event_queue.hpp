@@ -81,6 +81,8 @@ class EventQueue {
   void put_in_wheel(std::uint64_t bucket, const QueuedEvent& e);
   void keep_two_known();
   void open_next_bucket();
+  static void sort_run(std::vector<QueuedEvent>::iterator first,
+                       std::vector<QueuedEvent>::iterator last);
   bool next_wheel_bucket(std::uint64_t& bucket) const;
   void take_wheel_bucket(std::uint64_t bucket);
   void migrate_overflow();

@@ -28,8 +28,8 @@ Scheduler::~Scheduler() {
   delete closure_runner_;
 }
 
-std::uint64_t Scheduler::target_index(EventTarget* t) {
-  if (t == last_target_) return last_target_index_;
+// Registers a target on first use; sets its hint.
+std::uint64_t Scheduler::look_up_target(EventTarget* t) {
   std::size_t i = 0;
   while (i < targets_.size() && targets_[i] != t) ++i;
   if (i == targets_.size()) {
@@ -37,8 +37,7 @@ std::uint64_t Scheduler::target_index(EventTarget* t) {
       throw std::length_error("Scheduler: too many distinct event targets");
     targets_.push_back(t);
   }
-  last_target_ = t;
-  last_target_index_ = i;
+  t->index_hint_ = i;
   return i;
 }
 

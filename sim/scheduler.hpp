@@ -36,6 +36,12 @@ class EventTarget {
 
  protected:
   ~EventTarget() = default;
+
+ private:
+  friend class Scheduler;
+  // The target's index in the scheduler that last looked it up: a hint, checked before use,
+  // so scheduling an event usually finds the index without searching.
+  std::uint64_t index_hint_ = 0;
 };
 
 // Identifies one scheduled event (its insertion sequence number).
@@ -87,7 +93,14 @@ class Scheduler {
   // above it the insertion sequence.
   static constexpr unsigned kTargetBits = 8;
 
-  std::uint64_t target_index(EventTarget* t);
+  // The target's hint is right unless it was last used with another scheduler.
+  std::uint64_t target_index(EventTarget* t) {
+    const std::uint64_t hint = t->index_hint_;
+    if (hint < targets_.size() && targets_[hint] == t) [[likely]]
+      return hint;
+    return look_up_target(t);
+  }
+  std::uint64_t look_up_target(EventTarget* t);
   EventTarget* target_of(const Entry& e) const {
     return targets_[e.key & ((1u << kTargetBits) - 1)];
   }
@@ -102,10 +115,8 @@ class Scheduler {
   std::vector<std::function<void()>> closures_;
   std::vector<std::uint32_t> free_closures_;
   ClosureRunner* closure_runner_;
-  // Registered targets (at most 2^kTargetBits); the last one looked up is cached.
+  // Registered targets (at most 2^kTargetBits); each remembers its index (EventTarget).
   std::vector<EventTarget*> targets_;
-  EventTarget* last_target_ = nullptr;
-  std::uint64_t last_target_index_ = 0;
 };
 
 }  // namespace knhk::sim

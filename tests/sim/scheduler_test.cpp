@@ -132,3 +132,29 @@ TEST_CASE("scheduler: stop() ends run_until after the current event", "[sim][sch
   s.run_until(at_ms(10));
   REQUIRE(ran == 2);
 }
+
+TEST_CASE("scheduler: targets shared by schedulers reach the right target in each",
+          "[sim][scheduler]") {
+  Recorder a, b, c;
+  for (int round = 0; round < 3; ++round) {  // new schedulers, possibly at the same address
+    Scheduler s1, s2;
+    s2.at(at_ms(1), &c, 0);  // the targets get other indexes in s2 than in s1
+    for (std::uint64_t i = 0; i < 6; ++i) {
+      s1.at(at_ms(1 + i), i % 2 ? &a : &b, 100 + i);
+      s2.at(at_ms(1 + i), i % 2 ? &b : &a, 200 + i);
+      s1.at(at_ms(1 + i), &c, 300 + i);
+    }
+    s1.run_until(at_ms(10));
+    s2.run_until(at_ms(10));
+  }
+  auto expected = [](std::vector<std::uint64_t> one_round) {
+    std::vector<std::uint64_t> all;
+    for (int round = 0; round < 3; ++round)
+      all.insert(all.end(), one_round.begin(), one_round.end());
+    return all;
+  };
+  // s1 runs before s2 in each round.
+  REQUIRE(a.seen == expected({101, 103, 105, 200, 202, 204}));
+  REQUIRE(b.seen == expected({100, 102, 104, 201, 203, 205}));
+  REQUIRE(c.seen == expected({300, 301, 302, 303, 304, 305, 0}));
+}
