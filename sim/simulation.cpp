@@ -230,8 +230,7 @@ void Simulation::step_node(NodeId id, const Input& input) {
   Node& node = *nodes_[id.value];
   if (!node.replica) return;
   Effects effects;
-  std::swap(effects, scratch_);  // reuse capacity; safe if a handler re-enters
-  effects.clear();
+  effects.list.swap(scratch_.list);  // reuse capacity (always left empty); safe if re-entered
   const Time local_now = now() + network_->clock_skew(id);
   node.replica->step(local_now, input, effects);
   for (Effect& e : effects.list) {
@@ -239,7 +238,7 @@ void Simulation::step_node(NodeId id, const Input& input) {
     execute_one(id, e);
   }
   effects.clear();
-  std::swap(effects, scratch_);
+  effects.list.swap(scratch_.list);
 }
 
 void Simulation::execute(NodeId id, Effects& effects) {
@@ -277,11 +276,7 @@ void Simulation::execute_one(NodeId id, Effect& effect) {
           send_from(self, Principal::client(e.client),
                     outgoing(e.message ? e.message : make_message(Reply(*e.reply))));
         } else if constexpr (std::is_same_v<E, PersistEffect>) {
-          DurableStore& store = nodes_[id.value]->store;
-          if (e.erase)
-            store.erase(e.key);
-          else
-            store[e.key] = std::move(e.value);
+          persist(nodes_[id.value]->store, e);
         } else if constexpr (std::is_same_v<E, EvidenceEffect>) {
           record_.evidence.push_back({now(), id, e.culprit, e.kind, e.detail});
           TraceEvent t{now(), TraceKind::evidence, self};
@@ -297,6 +292,16 @@ void Simulation::execute_one(NodeId id, Effect& effect) {
         }
       },
       effect);
+}
+
+// The key moves into the store instead of being copied (most records are new, and their
+// keys outgrow the short-string buffer); an erase looks its key up once, not as a range.
+void Simulation::persist(DurableStore& store, PersistEffect& e) {
+  if (!e.erase) {
+    store.insert_or_assign(std::move(e.key), std::move(e.value));
+  } else if (auto it = store.find(e.key); it != store.end()) {
+    store.erase(it);
+  }
 }
 
 // ---------------------------------------------------------------- network

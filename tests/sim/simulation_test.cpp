@@ -301,3 +301,34 @@ TEST_CASE(
   sim.run_until(ms(300));
   REQUIRE(sim.status(NodeId(3))->committed.value > 0);
 }
+
+namespace {
+// At start, writes long-keyed records, overwrites one, erases one that exists and one
+// that does not: what a protocol's write-ahead log and garbage collection do.
+class StoreReplica : public Replica {
+ public:
+  void step(Time, const Input& input, Effects& out) override {
+    if (!std::holds_alternative<StartInput>(input)) return;
+    for (std::uint64_t n = 1; n <= 5; ++n) out.persist(numbered_key("test/log/", n), Bytes{1});
+    out.persist(numbered_key("test/log/", 2), Bytes{7, 7});
+    out.erase(numbered_key("test/log/", 3));
+    out.erase(numbered_key("test/log/", 9));
+    out.persist("short", Bytes{2});
+  }
+  ReplicaStatus status() const override { return {}; }
+};
+}  // namespace
+
+TEST_CASE("simulation: persist and erase effects update the durable store", "[sim][crash]") {
+  SimulationConfig cfg;
+  cfg.params.nodes = 4;
+  cfg.clients.count = 0;
+  Simulation sim(cfg, [](const ReplicaSetup&) { return std::make_unique<StoreReplica>(); });
+  sim.run_until(ms(1));
+  const DurableStore expected{{numbered_key("test/log/", 1), Bytes{1}},
+                              {numbered_key("test/log/", 2), Bytes{7, 7}},
+                              {numbered_key("test/log/", 4), Bytes{1}},
+                              {numbered_key("test/log/", 5), Bytes{1}},
+                              {"short", Bytes{2}}};
+  REQUIRE(sim.durable_store(NodeId(3)) == expected);
+}
