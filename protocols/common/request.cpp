@@ -43,10 +43,13 @@ class Body {
 }  // namespace
 
 void encode_body(Writer& w, const Request& r) {
-  w.u8(0x51);  // domain tag: a request body
-  put(w, r.client);
-  put(w, r.id);
-  w.bytes(r.operation);
+  FieldPack<1 + 4 + 8 + 4> head;
+  head.u8(0x51);  // domain tag: a request body
+  head.id(r.client);
+  head.id(r.id);
+  head.u32(static_cast<std::uint32_t>(r.operation.size()));
+  head.append_to(w);
+  w.raw(r.operation);
 }
 
 void encode(Writer& w, const Request& r) {
@@ -56,9 +59,14 @@ void encode(Writer& w, const Request& r) {
     put_signature(w, r.signature);
     return;
   }
-  w.u8(kByMac);
-  w.u32(static_cast<std::uint32_t>(r.authenticator.size()));
-  for (const Mac& m : r.authenticator) w.raw(m);
+  FieldPack<1 + 4> kind;
+  kind.u8(kByMac);
+  kind.u32(static_cast<std::uint32_t>(r.authenticator.size()));
+  kind.append_to(w);
+  // The MACs lie back to back in the vector: one append for all of them.
+  static_assert(sizeof(Mac) == kMacBytes);
+  w.raw({reinterpret_cast<const std::uint8_t*>(r.authenticator.data()),
+         r.authenticator.size() * kMacBytes});
 }
 
 Request decode_request(Reader& r) {
@@ -84,12 +92,15 @@ Request decode_request(Reader& r) {
 }
 
 void encode_body(Writer& w, const Reply& r) {
-  w.u8(0x52);
-  put(w, r.view);
-  put(w, r.client);
-  put(w, r.id);
-  put(w, r.replica);
-  w.bytes(r.result);
+  FieldPack<1 + 8 + 4 + 8 + 4 + 4> head;
+  head.u8(0x52);
+  head.id(r.view);
+  head.id(r.client);
+  head.id(r.id);
+  head.id(r.replica);
+  head.u32(static_cast<std::uint32_t>(r.result.size()));
+  head.append_to(w);
+  w.raw(r.result);
 }
 
 void encode(Writer& w, const Reply& r) {

@@ -56,11 +56,13 @@ void encode_list(Writer& w, const std::vector<T>& items) {
 // Prepare and Commit share one layout under different tags.
 template <class T>
 void encode_vote_body(Writer& w, std::uint8_t tag, const T& m) {
-  w.u8(tag);
-  put(w, m.view);
-  put(w, m.seq);
-  w.digest(m.digest);
-  put(w, m.replica);
+  FieldPack<1 + 8 + 8 + 32 + 4> body;
+  body.u8(tag);
+  body.id(m.view);
+  body.id(m.seq);
+  body.digest(m.digest);
+  body.id(m.replica);
+  body.append_to(w);
 }
 template <class T>
 T decode_vote(Reader& r, std::uint8_t tag) {

@@ -405,8 +405,8 @@ void PbftReplica::execute_slot(Seq n, Slot& slot) {
         proof.commits.push_back(c);
     slot.proof = std::move(proof);
   }
-  auto result =
-      sm_->execute(slot.batch, slot.pre_prepare->digest, slot.pre_prepare->view, n.value, *out_);
+  auto result = sm_->execute(slot.batch, slot.pre_prepare->digest, slot.pre_prepare->view, n.value,
+                             *out_, encoded(*slot.pre_prepare).batch());
   last_executed_ = n;
   slot.executed = true;
   // Progress in the current view (§4.5.2: "executes a request in the new view") lets the

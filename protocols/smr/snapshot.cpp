@@ -291,6 +291,18 @@ Bytes encode_log_entry(View view, std::uint64_t slot, const Batch& batch) {
   return w.take();
 }
 
+Bytes encode_log_entry(View view, std::uint64_t slot, std::span<const std::uint8_t> encoded_batch) {
+  FieldPack<1 + 8 + 8> head;
+  head.u8(kLogEntryTag);
+  head.id(view);
+  head.u64(slot);
+  Bytes entry;
+  entry.reserve(head.view().size() + encoded_batch.size());
+  entry.assign(head.view().begin(), head.view().end());
+  entry.insert(entry.end(), encoded_batch.begin(), encoded_batch.end());
+  return entry;
+}
+
 Bytes encode_log_entry(const LogEntry& e) {
   return encode_log_entry(e.view, e.slot, e.batch);
 }

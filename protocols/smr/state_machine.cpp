@@ -232,10 +232,13 @@ ExecutionResult StateMachine::execute(std::shared_ptr<const Batch> batch, View v
 }
 
 ExecutionResult StateMachine::execute(std::shared_ptr<const Batch> batch, const Digest& digest,
-                                      View view, std::uint64_t slot, Effects& out) {
+                                      View view, std::uint64_t slot, Effects& out,
+                                      std::span<const std::uint8_t> encoded_batch) {
   if (!batch) batch = std::make_shared<const Batch>();  // a null request: an empty batch
   // Write-ahead: the batch is durable before anything that depends on its execution.
-  out.persist(log_key(position_.next()), encode_log_entry(view, slot, *batch));
+  out.persist(log_key(position_.next()), encoded_batch.empty()
+                                             ? encode_log_entry(view, slot, *batch)
+                                             : encode_log_entry(view, slot, encoded_batch));
   ExecutionResult result;
   result.requests = apply_batch(*batch);
   result.position = position_;

@@ -129,6 +129,9 @@ struct LogEntry {
 Bytes encode_log_entry(const LogEntry& e);
 // The same bytes as encode_log_entry(LogEntry{view, slot, batch}), without copying the batch.
 Bytes encode_log_entry(View view, std::uint64_t slot, const Batch& batch);
+// The same bytes again, from the batch's own encoding (knhk::encode(w, batch)), such as the
+// one PBFT keeps with a pre-prepare: the batch is then not encoded again at every replica.
+Bytes encode_log_entry(View view, std::uint64_t slot, std::span<const std::uint8_t> encoded_batch);
 std::optional<LogEntry> decode_log_entry(std::span<const std::uint8_t> bytes);
 inline constexpr const char* kSnapshotKey = "smr/snapshot";
 inline constexpr const char* kLogKeyPrefix = "smr/log/";
@@ -167,9 +170,11 @@ class StateMachine {
   ExecutionResult execute(std::shared_ptr<const Batch> batch, View view, std::uint64_t slot,
                           Effects& out);
   // The same, for a caller that already holds batch_digest(*batch) (PBFT verified it on
-  // the pre-prepare): hashing the batch again was a visible cost per replica per slot.
+  // the pre-prepare): hashing the batch again was a visible cost per replica per slot. A
+  // non-empty `encoded_batch` (knhk::encode of *batch) goes into the log entry as it is.
   ExecutionResult execute(std::shared_ptr<const Batch> batch, const Digest& digest, View view,
-                          std::uint64_t slot, Effects& out);
+                          std::uint64_t slot, Effects& out,
+                          std::span<const std::uint8_t> encoded_batch = {});
 
   Seq last_position() const { return position_; }
   Digest state_hash() const;

@@ -246,3 +246,21 @@ TEST_CASE("state machine: log keys are the position in 20 zero-padded digits") {
   CHECK(log_key(Seq(1234567890)) == "smr/log/00000000001234567890");
   CHECK(log_key(Seq(UINT64_MAX)) == "smr/log/18446744073709551615");
 }
+
+TEST_CASE("state machine: a log entry from the batch's own encoding has the same bytes") {
+  auto batch = make_batch({put_req(1, 1, 0, "a"), put_req(2, 1, 0, "bb"), put_req(3, 4, 2, "c")});
+  Writer encoded;
+  encode(encoded, *batch);
+  REQUIRE(encode_log_entry(View(3), 7, encoded.bytes()) == encode_log_entry(View(3), 7, *batch));
+  Writer empty;
+  encode(empty, Batch{});
+  REQUIRE(encode_log_entry(View(0), 0, empty.bytes()) == encode_log_entry(View(0), 0, Batch{}));
+  // execute() logs the given encoding as it is, the same entry as when it encodes itself.
+  StateMachine given(make_application(AppKind::kv, 10), 0),
+      own(make_application(AppKind::kv, 10), 0);
+  Effects out_given, out_own;
+  given.execute(batch, batch_digest(*batch), View(3), 7, out_given, encoded.bytes());
+  own.execute(batch, batch_digest(*batch), View(3), 7, out_own);
+  REQUIRE(std::get<PersistEffect>(out_given.list.front()).value ==
+          std::get<PersistEffect>(out_own.list.front()).value);
+}
