@@ -12,7 +12,13 @@
 // Not synchronised: a message is used by one thread (each simulation runs on one).
 #pragma once
 
+#include <cstdint>
+#include <cstring>
 #include <memory>
+#include <span>
+#include <vector>
+
+#include "protocols/common/digest.hpp"
 
 namespace knhk {
 
@@ -64,6 +70,78 @@ class VerificationMemo {
  private:
   mutable const void* checked_by_ = nullptr;
   mutable bool passed_ = false;
+};
+
+// Digests derived from an unchanging object and some other input, each remembered with
+// the exact bytes it was computed from. Every replica of a simulated cluster executes the
+// same request object, and the digests of its execution (its reply, the kv entry it
+// writes) are pure functions of bytes that are nearly always the same at every replica:
+// the first replica computes them, the others compare the bytes and take the digest. A
+// replica whose bytes differ (its result diverged) gets no stored value: it computes its
+// own, and that is remembered too while there is room. The caller passes every byte the
+// digest depends on (a hash input whole, domain tag included), so a stored value is only
+// ever returned for the input it is the digest of. The same rules as Memo: a copy starts
+// empty, no part in comparisons, not synchronised. Inputs longer than kMaxInputBytes and
+// entries beyond kMaxEntries are computed and not stored, so the memo stays small.
+class DigestMemo {
+ public:
+  static constexpr std::size_t kMaxEntries = 4;
+  static constexpr std::size_t kMaxInputBytes = 256;
+
+  DigestMemo() = default;
+  DigestMemo(const DigestMemo&) noexcept {}
+  DigestMemo& operator=(const DigestMemo&) noexcept {
+    clear();
+    return *this;
+  }
+  bool operator==(const DigestMemo&) const { return true; }
+
+  // compute() must return the digest of `input` and depend on nothing else.
+  template <class Compute>
+  Digest get(std::span<const std::uint8_t> input, Compute&& compute) const {
+    Digest d;
+    if (find(input, d)) return d;
+    d = compute();
+    store(input, d);
+    return d;
+  }
+  std::size_t size() const { return entries_; }
+  void clear() const {
+    entries_ = 0;
+    flat_.clear();
+  }
+
+ private:
+  // Entries laid end to end in one buffer: a 4-byte input length, the input, the digest.
+  // One allocation for the first entry; a lookup is a length check and a memcmp each.
+  bool find(std::span<const std::uint8_t> input, Digest& out) const {
+    const std::uint8_t* p = flat_.data();
+    for (std::size_t i = 0; i < entries_; ++i) {
+      std::uint32_t len;
+      std::memcpy(&len, p, 4);
+      const std::uint8_t* bytes = p + 4;
+      if (len == input.size() && (len == 0 || std::memcmp(bytes, input.data(), len) == 0)) {
+        std::memcpy(out.bytes.data(), bytes + len, out.bytes.size());
+        return true;
+      }
+      p = bytes + len + sizeof(Digest);
+    }
+    return false;
+  }
+  void store(std::span<const std::uint8_t> input, const Digest& d) const {
+    if (entries_ >= kMaxEntries || input.size() > kMaxInputBytes) return;
+    if (flat_.empty()) flat_.reserve(kFirstReserve);
+    const auto len = static_cast<std::uint32_t>(input.size());
+    const auto* len_bytes = reinterpret_cast<const std::uint8_t*>(&len);
+    flat_.insert(flat_.end(), len_bytes, len_bytes + 4);
+    flat_.insert(flat_.end(), input.begin(), input.end());
+    flat_.insert(flat_.end(), d.bytes.begin(), d.bytes.end());
+    ++entries_;
+  }
+  static constexpr std::size_t kFirstReserve = 224;  // a reply and a kv entry, usually
+
+  mutable std::vector<std::uint8_t> flat_;
+  mutable std::uint8_t entries_ = 0;
 };
 
 }  // namespace knhk

@@ -25,6 +25,7 @@
 #include "protocols/common/codec.hpp"
 #include "protocols/common/crypto.hpp"
 #include "protocols/common/digest.hpp"
+#include "protocols/common/memo.hpp"
 #include "protocols/common/session_keys.hpp"
 #include "protocols/common/types.hpp"
 
@@ -43,6 +44,10 @@ struct Request {
   // MAC authenticator: entry i is the MAC of the body under the key of this client and
   // replica i. Empty for a signed request.
   std::vector<Mac> authenticator;
+  // Digests of this request's execution (its reply, the kv entry it writes), kept with it
+  // so the replicas of a simulated cluster, which execute the same request object, hash
+  // each input once (memo.hpp). Not encoded, not compared; a copy starts empty.
+  DigestMemo digests{};
 
   bool operator==(const Request&) const = default;
 };

@@ -7,6 +7,7 @@
 #include <span>
 
 #include "protocols/common/digest.hpp"
+#include "protocols/common/memo.hpp"
 #include "protocols/common/params.hpp"
 #include "protocols/common/types.hpp"
 
@@ -17,6 +18,11 @@ class Application {
   virtual ~Application() = default;
   // Deterministic. A malformed operation yields an error result, never a throw.
   virtual Bytes apply(const Bytes& operation) = 0;
+  // The same, for an operation taken from a request whose execution digests `memo` holds
+  // (Request::digests): an application may take a digest of its state from it instead of
+  // hashing, but only through DigestMemo::get with the digest's whole input, so the result
+  // and the state are exactly those of apply(operation).
+  virtual Bytes apply(const Bytes& operation, const DigestMemo* memo) { return apply(operation); }
   virtual Bytes snapshot() const = 0;
   // Returns false (state unchanged) when the snapshot is malformed.
   virtual bool restore(const Bytes& snapshot) = 0;

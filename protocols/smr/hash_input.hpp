@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "protocols/common/digest.hpp"
+#include "protocols/common/memo.hpp"
 
 namespace knhk::smr {
 
@@ -50,6 +51,12 @@ class HashInput {
   Digest finish() {
     if (!spilled_) return blake2b({buf_, size_});
     return spilled_->finish();
+  }
+  // The same digest, taken from `memo` if it holds one for these exact bytes (an input
+  // that spilled into the Hasher is not kept whole, so it is hashed).
+  Digest finish(const DigestMemo* memo) {
+    if (!memo || spilled_) return finish();
+    return memo->get({buf_, size_}, [&] { return blake2b({buf_, size_}); });
   }
 
  private:

@@ -112,18 +112,21 @@ class KvApplication : public Application {
  public:
   explicit KvApplication(std::uint32_t key_space) : key_space_(key_space) {}
 
-  Bytes apply(const Bytes& operation) override {
-    if (auto result = apply_indexed(operation)) return std::move(*result);
+  Bytes apply(const Bytes& operation) override { return apply(operation, nullptr); }
+
+  // `memo` only saves hashing a written entry: its digest is looked up by its whole input.
+  Bytes apply(const Bytes& operation, const DigestMemo* memo) override {
+    if (auto result = apply_indexed(operation, memo)) return std::move(*result);
     auto op = decode_op(operation);
     if (!op) return error_result("malformed operation");
     if (!in_key_space(op->key)) return error_result("key outside key space");
     switch (op->kind) {
       case OpKind::put:
-        return put(op->key, op->value);
+        return put(op->key, op->value, memo);
       case OpKind::get:
         return get(op->key);
       case OpKind::cas:
-        return cas(*op);
+        return cas(*op, memo);
     }
     return error_result("unknown operation");
   }
@@ -168,7 +171,7 @@ class KvApplication : public Application {
   // store's lookup, and nearly every operation is one of these. Anything else, including
   // every malformed input, returns nullopt and takes the general path, so the result is
   // the same either way.
-  std::optional<Bytes> apply_indexed(std::span<const std::uint8_t> op) {
+  std::optional<Bytes> apply_indexed(std::span<const std::uint8_t> op, const DigestMemo* memo) {
     constexpr std::size_t kKeyEnd = 1 + 1 + 4;  // op, key kind, index
     if (op.size() < kKeyEnd || op[1] != kIndexKey) return std::nullopt;
     const std::uint32_t index = load_le32(op.data() + 2);
@@ -179,17 +182,17 @@ class KvApplication : public Application {
       return std::nullopt;
     const std::uint32_t length = load_le32(op.data() + kKeyEnd);
     if (length > kMaxValueBytes || op.size() - (kKeyEnd + 4) != length) return std::nullopt;
-    return put(Key::index(index), op.subspan(kKeyEnd + 4));
+    return put(Key::index(index), op.subspan(kKeyEnd + 4), memo);
   }
 
   // One lookup: the position found is also where a new key goes. An overwrite copies the
   // value into the old one's buffer (same size in the usual workload): no allocation, and
   // no vector for the operation's value is built before it.
-  Bytes put(const Key& k, std::span<const std::uint8_t> value) {
+  Bytes put(const Key& k, std::span<const std::uint8_t> value, const DigestMemo* memo) {
     auto it = store_.lower_bound(k);
     const bool present = it != store_.end() && !(k < it->first);
     if (!present && store_.size() >= kMaxEntries) return error_result("store full");
-    const Digest d = entry_digest(k, value);
+    const Digest d = entry_digest(k, value, memo);
     if (present) {
       sum_ = digest_sub(sum_, it->second.digest);
       it->second.value.assign(value.begin(), value.end());
@@ -207,7 +210,7 @@ class KvApplication : public Application {
     return value_result(it->second.value);
   }
 
-  Bytes cas(const Op& op) {
+  Bytes cas(const Op& op, const DigestMemo* memo) {
     auto it = store_.find(op.key);
     const Bytes* current = it != store_.end() ? &it->second.value : nullptr;
     const bool expected = current ? op.expected && *op.expected == *current : !op.expected;
@@ -215,7 +218,7 @@ class KvApplication : public Application {
       return encode_result(
           Result{Status::cas_failed, current ? std::optional<Bytes>(*current) : std::nullopt, {}});
     }
-    return put(op.key, op.value);
+    return put(op.key, op.value, memo);
   }
 
   std::uint32_t key_space_;
@@ -306,6 +309,10 @@ std::unique_ptr<Application> make_kv_application(std::uint32_t key_space) {
 
 // Laid out as a Writer would: the tag, the key and the value, each length-prefixed.
 Digest entry_digest(const Key& key, std::span<const std::uint8_t> value) {
+  return entry_digest(key, value, nullptr);
+}
+
+Digest entry_digest(const Key& key, std::span<const std::uint8_t> value, const DigestMemo* memo) {
   static constexpr std::string_view kTag = "knhk.kv.entry.v1";
   HashInput h;
   h.u32(static_cast<std::uint32_t>(kTag.size()));
@@ -321,7 +328,7 @@ Digest entry_digest(const Key& key, std::span<const std::uint8_t> value) {
   }
   h.u32(static_cast<std::uint32_t>(value.size()));
   h.raw(value);
-  return h.finish();
+  return h.finish(memo);
 }
 
 std::optional<Digest> snapshot_state_hash(std::span<const std::uint8_t> snapshot) {

@@ -95,6 +95,8 @@ std::unique_ptr<Application> make_kv_application(std::uint32_t key_space);
 // sum modulo 2^256 of entry_digest over all entries (AdHash-style, like the client table
 // in state_machine.hpp), so a put updates it with one subtract and one add.
 Digest entry_digest(const Key& key, std::span<const std::uint8_t> value);
+// The same digest, looked up in (and added to) `memo` by its exact input bytes if given.
+Digest entry_digest(const Key& key, std::span<const std::uint8_t> value, const DigestMemo* memo);
 // The state hash of the store a kv snapshot encodes; nullopt if `snapshot` is not a
 // well-formed kv snapshot.
 std::optional<Digest> snapshot_state_hash(std::span<const std::uint8_t> snapshot);

@@ -91,13 +91,17 @@ void append_window_entry(Bytes& out, RequestId id, const Bytes& result) {
 }
 
 Digest reply_digest(ClientId c, RequestId id, const Bytes& result) {
+  return reply_digest(c, id, result, nullptr);
+}
+
+Digest reply_digest(ClientId c, RequestId id, const Bytes& result, const DigestMemo* memo) {
   HashInput h;
   h.raw("knhk.smr.reply.v1");
   h.u64(c.value);
   h.u64(id.value);
   h.u64(result.size());
   h.raw(result);
-  return h.finish();
+  return h.finish(memo);
 }
 
 Digest reply_cache_digest(ClientId c, const ClientEntry& e) {

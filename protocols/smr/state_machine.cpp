@@ -108,8 +108,8 @@ Bytes StateMachine::apply_request(const Request& r, ClientState& client, bool& d
     return cached ? *cached : Bytes{};
   }
   duplicate = false;
-  Bytes result = app_->apply(r.operation);
-  record_result(client, r.client, r.id, result);
+  Bytes result = app_->apply(r.operation, &r.digests);
+  record_result(client, r.client, r.id, result, &r.digests);
   if (!client.touched) {
     client.touched = true;
     touched_.emplace_back(r.client, &client);
@@ -119,9 +119,10 @@ Bytes StateMachine::apply_request(const Request& r, ClientState& client, bool& d
 
 // Adds a newly executed id to the reply window (evicting the oldest entry when it
 // overflows, which raises the floor) and its reply element to the table digest.
-void StateMachine::record_result(ClientState& s, ClientId c, RequestId id, const Bytes& result) {
+void StateMachine::record_result(ClientState& s, ClientId c, RequestId id, const Bytes& result,
+                                 const DigestMemo* memo) {
   ClientEntry& e = s.entry;
-  const Digest reply = reply_digest(c, id, result);
+  const Digest reply = reply_digest(c, id, result, memo);
   table_digest_ = digest_add(table_digest_, reply);
   // id > last_request implies id > every id in the window (see ClientEntry::executed),
   // and last_request sits beside the floor that executed() just read: no load from the

@@ -99,6 +99,9 @@ Digest compute_state_hash(Seq position, const Digest& app_hash,
 Digest compute_state_hash(Seq position, const Digest& app_hash, std::size_t client_count,
                           const Digest& table_digest);
 Digest reply_digest(ClientId c, RequestId id, const Bytes& result);
+// The same digest, looked up in (and added to) `memo` by its exact input bytes if a memo
+// is given: the executed request's, shared by every replica that executes that object.
+Digest reply_digest(ClientId c, RequestId id, const Bytes& result, const DigestMemo* memo);
 // The sum of reply_digest over e.recent.
 Digest reply_cache_digest(ClientId c, const ClientEntry& e);
 // When e.last_request and e.last_result are the window's newest entry and e.floor is at or
@@ -214,7 +217,8 @@ class StateMachine {
 
   void find_batch_clients(const Batch& batch);
   Bytes apply_request(const Request& r, ClientState& client, bool& duplicate);
-  void record_result(ClientState& s, ClientId c, RequestId id, const Bytes& result);
+  void record_result(ClientState& s, ClientId c, RequestId id, const Bytes& result,
+                     const DigestMemo* memo = nullptr);
   std::vector<ExecutedRequest> apply_batch(const Batch& batch);
   void take_durable_snapshot(Effects& out);
   void erase_log_up_to(Seq last, Effects& out);

@@ -46,3 +46,57 @@ TEST_CASE("a VerificationMemo reuses an outcome only for the same verifier") {
   REQUIRE(memo.passes(nullptr, check) == false);
   REQUIRE(checks == 5);
 }
+
+TEST_CASE("a DigestMemo returns a stored digest only for the identical input bytes") {
+  DigestMemo memo;
+  int calls = 0;
+  auto hash_of = [&](const Bytes& input) {
+    return [&calls, &input] {
+      ++calls;
+      return blake2b(input);
+    };
+  };
+  const Bytes a{1, 2, 3}, b{1, 2, 4}, prefix{1, 2}, empty{};
+  REQUIRE(memo.get(a, hash_of(a)) == blake2b(a));
+  REQUIRE(memo.get(a, hash_of(a)) == blake2b(a));  // stored: not computed again
+  REQUIRE(calls == 1);
+  REQUIRE(memo.get(b, hash_of(b)) == blake2b(b));                 // one byte differs: computed
+  REQUIRE(memo.get(prefix, hash_of(prefix)) == blake2b(prefix));  // a prefix: computed
+  REQUIRE(memo.get(empty, hash_of(empty)) == blake2b(empty));
+  REQUIRE(calls == 4);
+  REQUIRE(memo.size() == 4);
+  REQUIRE(memo.get(b, hash_of(b)) == blake2b(b));
+  REQUIRE(memo.get(empty, hash_of(empty)) == blake2b(empty));
+  REQUIRE(calls == 4);
+
+  // Full: a new input is computed every time and not stored; stored ones stay.
+  const Bytes c{9};
+  REQUIRE(memo.get(c, hash_of(c)) == blake2b(c));
+  REQUIRE(memo.get(c, hash_of(c)) == blake2b(c));
+  REQUIRE(calls == 6);
+  REQUIRE(memo.size() == DigestMemo::kMaxEntries);
+
+  DigestMemo copy = memo;
+  REQUIRE(copy.size() == 0);
+  REQUIRE(copy.get(a, hash_of(a)) == blake2b(a));
+  REQUIRE(calls == 7);
+  DigestMemo moved = std::move(memo);
+  REQUIRE(moved.size() == 0);
+  copy = moved;  // assignment forgets too
+  REQUIRE(copy.size() == 0);
+  REQUIRE(copy == moved);  // never part of a message's value
+}
+
+TEST_CASE("a DigestMemo does not keep inputs longer than its limit") {
+  DigestMemo memo;
+  int calls = 0;
+  const Bytes big(DigestMemo::kMaxInputBytes + 1, 7);
+  auto compute = [&] {
+    ++calls;
+    return blake2b(big);
+  };
+  REQUIRE(memo.get(big, compute) == blake2b(big));
+  REQUIRE(memo.get(big, compute) == blake2b(big));
+  REQUIRE(calls == 2);
+  REQUIRE(memo.size() == 0);
+}
