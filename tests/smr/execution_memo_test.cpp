@@ -71,19 +71,23 @@ TEST_CASE("executing one batch object in two state machines equals executing cop
 }
 
 TEST_CASE("a state machine whose result diverges computes its own digests") {
-  const auto batch = make_batch({cas_req(1, 1, 2, "old", "new"), put_req(2, 1, 4, "same")});
+  // The get's results differ in their bytes only, not in their length.
+  const auto batch = make_batch({cas_req(1, 1, 2, "old", "new"), put_req(2, 1, 4, "same"),
+                                 request(3, 1, kv::encode_get(kv::Key::index(2)))});
   // `behind` and its twin hold a different value at key 2, so the cas fails there.
   auto ahead = kv_machine(), behind = kv_machine(), twin = kv_machine();
   Effects out;
   ahead.execute(make_batch({put_req(9, 1, 2, "old")}), View(0), 1, out);
-  behind.execute(make_batch({put_req(9, 1, 2, "other")}), View(0), 1, out);
-  twin.execute(make_batch({put_req(9, 1, 2, "other")}), View(0), 1, out);
+  behind.execute(make_batch({put_req(9, 1, 2, "odd")}), View(0), 1, out);
+  twin.execute(make_batch({put_req(9, 1, 2, "odd")}), View(0), 1, out);
 
   const auto r_ahead = ahead.execute(batch, View(0), 2, out);
   const auto r_behind = behind.execute(batch, View(0), 2, out);
   const auto r_twin = twin.execute(copy_of(*batch), View(0), 2, out);
 
   REQUIRE(r_ahead.requests[0].result != r_behind.requests[0].result);
+  REQUIRE(r_ahead.requests[2].result.size() == r_behind.requests[2].result.size());
+  REQUIRE(r_ahead.requests[2].result != r_behind.requests[2].result);
   CHECK(results_of(r_behind) == results_of(r_twin));
   CHECK(r_behind.state_hash == r_twin.state_hash);
   CHECK(r_ahead.state_hash != r_behind.state_hash);
@@ -94,6 +98,7 @@ TEST_CASE("a state machine whose result diverges computes its own digests") {
   CHECK((*batch)[0].digests.size() == 3);
   // The common put: one reply and one entry, shared.
   CHECK((*batch)[1].digests.size() == 2);
+  CHECK((*batch)[2].digests.size() == 2);  // two replies of the same length
 }
 
 TEST_CASE("a copied request starts with no stored digests and compares equal") {
