@@ -37,14 +37,14 @@ TEST_CASE("ClientMap: find, insert on [] and ordered iteration") {
 
 TEST_CASE("ClientMap agrees with std::map under any operations") {
   rc::prop("inserts, updates and lookups in any client order", [] {
-    const auto ops = *rc::gen::container<std::vector<std::pair<std::uint32_t, int>>>(
-        rc::gen::pair(rc::gen::inRange<std::uint32_t>(0, 40), rc::gen::arbitrary<int>()));
-    ClientMap<int> m;
-    std::map<ClientId, int> model;
+    const auto ops = *rc::gen::container<std::vector<std::pair<std::uint32_t, std::uint32_t>>>(
+        rc::gen::pair(rc::gen::inRange<std::uint32_t>(0, 40), rc::gen::arbitrary<std::uint32_t>()));
+    ClientMap<std::uint32_t> m;  // unsigned: += wraps, never overflows
+    std::map<ClientId, std::uint32_t> model;
     for (const auto& [client, value] : ops) {
       const ClientId c(client);
       if (value % 3 == 0) {  // a lookup
-        const int* got = m.find(c);
+        const std::uint32_t* got = m.find(c);
         auto want = model.find(c);
         RC_ASSERT((got == nullptr) == (want == model.end()));
         if (got) RC_ASSERT(*got == want->second);
@@ -55,7 +55,7 @@ TEST_CASE("ClientMap agrees with std::map under any operations") {
     }
     RC_ASSERT(m.size() == model.size());
     auto it = model.begin();
-    m.for_each([&](ClientId c, int v) {
+    m.for_each([&](ClientId c, std::uint32_t v) {
       RC_ASSERT(c == it->first);
       RC_ASSERT(v == it->second);
       ++it;
