@@ -268,11 +268,13 @@ std::optional<Snapshot> decode_snapshot(std::span<const std::uint8_t> bytes) {
 }
 
 namespace {
-void put_log_entry(Writer& w, View view, std::uint64_t slot, const Batch& batch) {
-  w.u8(kLogEntryTag);
-  put(w, view);
-  w.u64(slot);
-  encode(w, batch);
+// What precedes the batch's encoding in a log entry.
+FieldPack<1 + 8 + 8> log_entry_head(View view, std::uint64_t slot) {
+  FieldPack<1 + 8 + 8> head;
+  head.u8(kLogEntryTag);
+  head.id(view);
+  head.u64(slot);
+  return head;
 }
 
 // The encoded size of a log entry, as request.cpp lays requests out: only a capacity hint
@@ -291,15 +293,13 @@ std::size_t log_entry_size_hint(const Batch& batch) {
 Bytes encode_log_entry(View view, std::uint64_t slot, const Batch& batch) {
   Writer w;
   w.reserve(log_entry_size_hint(batch));
-  put_log_entry(w, view, slot, batch);
+  log_entry_head(view, slot).append_to(w);
+  encode(w, batch);
   return w.take();
 }
 
 Bytes encode_log_entry(View view, std::uint64_t slot, std::span<const std::uint8_t> encoded_batch) {
-  FieldPack<1 + 8 + 8> head;
-  head.u8(kLogEntryTag);
-  head.id(view);
-  head.u64(slot);
+  const auto head = log_entry_head(view, slot);
   Bytes entry;
   entry.reserve(head.view().size() + encoded_batch.size());
   entry.assign(head.view().begin(), head.view().end());
