@@ -7,6 +7,7 @@
 
 #include "protocols/message.hpp"
 #include "sim/message_info.hpp"
+#include "sim/store_writer.hpp"
 #include "sim/workload.hpp"
 
 namespace knhk::sim {
@@ -27,7 +28,8 @@ struct Simulation::ArmedTimer {
 struct Simulation::Node {
   std::unique_ptr<Replica> replica;
   std::shared_ptr<const Signer> signer;
-  DurableStore store;  // survives crashes
+  DurableStore store;        // survives crashes
+  StoreWriter store_writer;  // every write to `store` goes through it
   bool crashed = false;
   std::uint32_t incarnation = 0;  // bumped at every crash: stale timers/deliveries die
   // Timers by id. Never iterated.
@@ -276,7 +278,8 @@ void Simulation::execute_one(NodeId id, Effect& effect) {
           send_from(self, Principal::client(e.client),
                     outgoing(e.message ? e.message : make_message(Reply(*e.reply))));
         } else if constexpr (std::is_same_v<E, PersistEffect>) {
-          persist(nodes_[id.value]->store, e);
+          Node& node = *nodes_[id.value];
+          node.store_writer.apply(node.store, e);
         } else if constexpr (std::is_same_v<E, EvidenceEffect>) {
           record_.evidence.push_back({now(), id, e.culprit, e.kind, e.detail});
           TraceEvent t{now(), TraceKind::evidence, self};
@@ -292,16 +295,6 @@ void Simulation::execute_one(NodeId id, Effect& effect) {
         }
       },
       effect);
-}
-
-// The key moves into the store instead of being copied (most records are new, and their
-// keys outgrow the short-string buffer); an erase looks its key up once, not as a range.
-void Simulation::persist(DurableStore& store, PersistEffect& e) {
-  if (!e.erase) {
-    store.insert_or_assign(std::move(e.key), std::move(e.value));
-  } else if (auto it = store.find(e.key); it != store.end()) {
-    store.erase(it);
-  }
 }
 
 // ---------------------------------------------------------------- network

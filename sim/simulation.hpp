@@ -125,7 +125,6 @@ class Simulation {
   void step_node(NodeId node, const Input& input);
   void execute(NodeId node, Effects& effects);
   void execute_one(NodeId node, Effect& effect);
-  static void persist(DurableStore& store, PersistEffect& e);
   // What the network and the trace need to know about a message, computed once per
   // effect (a broadcast encodes its message once, not once per destination).
   struct Outgoing {
