@@ -551,6 +551,10 @@ void Simulation::client_event(std::uint64_t arg) {
 void Simulation::on_reply(std::uint32_t c, const Reply& reply) {
   ClientOutput out;
   clients_[c]->core->on_reply(now(), reply, out);
+  // A reply that completes nothing leaves the client's requests, and so its deadline, as
+  // the last client_handle() left them, timer armed: nothing to send, record or re-arm.
+  // (Most replies: n - f - 1 of every n arrive after their request completed.)
+  if (out.completions.empty() && out.to_all_replicas.empty()) return;
   client_handle(c, out);
 }
 
