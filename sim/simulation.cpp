@@ -50,8 +50,9 @@ struct Simulation::Delivery {
   Principal from;
   Principal to;
   MessagePtr msg;
-  MessageFacts facts;             // for the trace and counters, computed once per send
-  std::uint32_t incarnation = 0;  // of the destination replica at send time
+  MessageFacts facts;                // for the trace and counters, computed once per send
+  std::uint32_t incarnation = 0;     // of the destination replica at send time
+  std::uint32_t next = kNoDelivery;  // the copy delivered right after it (see Fanout)
 };
 
 struct Simulation::TimerSlot {
@@ -257,6 +258,7 @@ void Simulation::execute_one(NodeId id, Effect& effect) {
         } else if constexpr (std::is_same_v<E, BroadcastEffect>) {
           if (!e.msg) return;
           const Outgoing out = outgoing(std::move(e.msg));
+          const Fanout fanout(*this);
           for (std::uint32_t to = 0; to < nodes_.size(); ++to)
             if (to != id.value) send_from(self, Principal::replica(NodeId(to)), out);
         } else if constexpr (std::is_same_v<E, SetTimerEffect>) {
@@ -350,8 +352,23 @@ void Simulation::send_from(Principal from, Principal to, const Outgoing& out) {
       deliveries_.emplace_back();
     }
     deliveries_[slot] = Delivery{from, to, out.msg, m, incarnation};
-    scheduler_.after(fate.delay[i], delivery_target_.get(), slot);
+    schedule_delivery(now() + fate.delay[i], slot, fate.copies == 1);
   }
+}
+
+// Within a fan-out, a copy due at the same instant as the one scheduled just before it
+// rides that copy's event instead of taking its own: the two would have had consecutive
+// sequence numbers, so no other event can run between them, and deliver() delivers the
+// chain in the order it was built — the run is event-for-event the same, with one queue
+// push and pop per instant of a broadcast instead of one per destination.
+void Simulation::schedule_delivery(Time at, std::uint32_t slot, bool chainable) {
+  if (fanout_open_ && chainable && fanout_tail_ != kNoDelivery && fanout_at_ == at) {
+    deliveries_[fanout_tail_].next = slot;
+  } else {
+    scheduler_.at(at, delivery_target_.get(), slot);
+    fanout_at_ = at;
+  }
+  fanout_tail_ = fanout_open_ && chainable ? slot : kNoDelivery;
 }
 
 // The drop or duplicate event of a message the network did not deliver exactly once.
@@ -394,8 +411,14 @@ void Simulation::prefetch_message(std::uint64_t slot) const {
 }
 
 void Simulation::deliver(std::uint64_t slot) {
+  for (auto s = static_cast<std::uint32_t>(slot); s != kNoDelivery;) s = deliver_one(s);
+}
+
+// Delivers one copy; returns the copy chained after it (kNoDelivery when none).
+std::uint32_t Simulation::deliver_one(std::uint32_t slot) {
   Delivery d = std::move(deliveries_[slot]);
-  free_deliveries_.push_back(static_cast<std::uint32_t>(slot));
+  free_deliveries_.push_back(slot);
+  if (d.next != kNoDelivery) prefetch_message(d.next);
   TypeCounters& counters = *counters_of_handle_[d.facts.type];
   if (d.to.kind == Principal::Kind::replica) {
     const Node& node = *nodes_[d.to.id];
@@ -407,14 +430,14 @@ void Simulation::deliver(std::uint64_t slot) {
       if (d.facts.has_seq) t.seq = d.facts.seq;
       t.detail = "destination_crashed";
       trace_.record(t);
-      return;
+      return d.next;
     }
   }
   Network::count_delivered(counters, d.facts.size);
   trace_.record_message(now(), TraceKind::deliver, d.to, d.from, d.facts);
   if (d.to.kind == Principal::Kind::client) {
     if (auto* reply = std::get_if<Reply>(&d.msg->body)) on_reply(d.to.id, *reply);
-    return;
+    return d.next;
   }
   const NodeId to(d.to.id);
   if (d.from.kind == Principal::Kind::client) {
@@ -422,9 +445,11 @@ void Simulation::deliver(std::uint64_t slot) {
       // Aliasing pointer: the request lives inside the shared message.
       step_node(to, ClientRequestInput{std::shared_ptr<const Request>(d.msg, request)});
     }
-    return;
+    return d.next;
   }
+  const std::uint32_t next = d.next;
   step_node(to, MessageInput{NodeId(d.from.id), std::move(d.msg)});
+  return next;
 }
 
 // ---------------------------------------------------------------- timers
@@ -564,6 +589,7 @@ void Simulation::client_handle(std::uint32_t c, ClientOutput& out) {
   const Principal self = Principal::client(ClientId(c));
   for (const MessagePtr& m : out.to_all_replicas) {
     const Outgoing msg = outgoing(m);
+    const Fanout fanout(*this);
     for (std::uint32_t r = 0; r < nodes_.size(); ++r)
       send_from(self, Principal::replica(NodeId(r)), msg);
   }

@@ -136,6 +136,8 @@ class Simulation {
   void send_from(Principal from, Principal to, const Outgoing& out);
   void trace_fate(Principal from, Principal to, const MessageFacts& m, const Fate& fate);
   void deliver(std::uint64_t slot);
+  std::uint32_t deliver_one(std::uint32_t slot);
+  void schedule_delivery(Time at, std::uint32_t slot, bool chainable);
   void prefetch_delivery(std::uint64_t slot) const;
   void prefetch_message(std::uint64_t slot) const;
   void fire_timer(std::uint64_t slot);
@@ -166,6 +168,30 @@ class Simulation {
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<std::unique_ptr<Client>> clients_;
   std::vector<Delivery> deliveries_;  // slab of in-flight messages
+  static constexpr std::uint32_t kNoDelivery = 0xffffffffu;
+  // While a Fanout is open (one message sent to several destinations), a copy due at the
+  // same instant as the copy scheduled just before it is chained to that one
+  // (schedule_delivery).
+  class Fanout {
+   public:
+    explicit Fanout(Simulation& s) : s_(s), was_open_(s.fanout_open_) {
+      s_.fanout_open_ = true;
+      s_.fanout_tail_ = kNoDelivery;
+    }
+    ~Fanout() {
+      s_.fanout_open_ = was_open_;
+      s_.fanout_tail_ = kNoDelivery;
+    }
+    Fanout(const Fanout&) = delete;
+    Fanout& operator=(const Fanout&) = delete;
+
+   private:
+    Simulation& s_;
+    bool was_open_;
+  };
+  bool fanout_open_ = false;
+  std::uint32_t fanout_tail_ = kNoDelivery;  // the last copy scheduled, if chainable
+  Time fanout_at_;
   std::vector<std::uint32_t> free_deliveries_;
   std::vector<TimerSlot> timer_slots_;
   std::vector<std::uint32_t> free_timer_slots_;
