@@ -158,7 +158,7 @@ void PbftReplica::recover_log(const DurableStore& store) {
     }
     if (pp->seq <= low_) continue;
     if (auto same = recover_prepares(store, *pp)) prepared = PreparedProof{pp, std::move(*same)};
-    Slot& slot = log_[pp->seq];
+    Slot& slot = slot_at(pp->seq);
     slot.prepared = std::move(prepared);
     slot.executed = pp->seq <= last_executed_;
     next_seq_ = std::max(next_seq_, pp->seq.next());

@@ -293,7 +293,7 @@ PrePreparePtr PbftReplica::share(const PrePrepare& m) const {
 void PbftReplica::accept_pre_prepare(PrePreparePtr ptr) {
   const PrePrepare& m = *ptr;
   check_invariant(m.view == view_ && active_, "pre-prepare accepted in the active view");
-  Slot& slot = log_[m.seq];
+  Slot& slot = slot_at(m.seq);
   if (slot.pre_prepare && slot.pre_prepare->view == m.view) return;
   slot.set_pre_prepare(std::move(ptr));
   slot.prepare_sent = slot.commit_sent = slot.committed = false;
@@ -307,7 +307,7 @@ void PbftReplica::accept_pre_prepare(PrePreparePtr ptr) {
     slot.prepare_sent = true;
     broadcast(make_message(pbft::Message{p}));
   }
-  check_prepared(m.seq);
+  check_prepared(m.seq, slot);
 }
 
 void PbftReplica::on_prepare(NodeId from, const Prepare& m) {
@@ -315,7 +315,7 @@ void PbftReplica::on_prepare(NodeId from, const Prepare& m) {
   const char* reason = nullptr;
   if (!normal_case_filter(m.view, m.seq, reason)) return reject(reason, m.seq.value);
   if (m.replica == config_.primary(m.view)) return reject("prepare_from_primary", m.seq.value);
-  Slot& slot = log_[m.seq];
+  Slot& slot = slot_at(m.seq);
   auto it = slot.prepares.find(from);
   if (it != slot.prepares.end() && it->second.view == m.view) {
     if (it->second.digest == m.digest) return reject("duplicate", m.seq.value);
@@ -324,14 +324,14 @@ void PbftReplica::on_prepare(NodeId from, const Prepare& m) {
                     "two prepares for seq " + std::to_string(m.seq.value));
   }
   slot.prepares[from] = m;
-  check_prepared(m.seq);
+  check_prepared(m.seq, slot);
 }
 
 void PbftReplica::on_commit(NodeId from, const Commit& m) {
   note_seen(m.seq);
   const char* reason = nullptr;
   if (!normal_case_filter(m.view, m.seq, reason)) return reject(reason, m.seq.value);
-  Slot& slot = log_[m.seq];
+  Slot& slot = slot_at(m.seq);
   auto it = slot.commits.find(from);
   if (it != slot.commits.end() && it->second.view == m.view) {
     if (it->second.digest == m.digest) return reject("duplicate", m.seq.value);
@@ -340,12 +340,11 @@ void PbftReplica::on_commit(NodeId from, const Commit& m) {
                     "two commits for seq " + std::to_string(m.seq.value));
   }
   slot.commits[from] = m;
-  check_committed(m.seq);
+  check_committed(slot);
 }
 
 // prepared(m, v, n, i): the pre-prepare plus 2f prepares from distinct backups that match it.
-void PbftReplica::check_prepared(Seq n) {
-  Slot& slot = log_[n];
+void PbftReplica::check_prepared(Seq n, Slot& slot) {
   // Only the current view's pre-prepare can become prepared here (a slot may still hold an
   // older view's pre-prepare, e.g. one executed through state transfer).
   if (!slot.pre_prepare || slot.commit_sent || slot.pre_prepare->view != view_) return;
@@ -367,12 +366,11 @@ void PbftReplica::check_prepared(Seq n) {
   slot.commits[id_] = c;
   slot.commit_sent = true;
   broadcast(make_message(pbft::Message{c}));
-  check_committed(n);
+  check_committed(slot);
 }
 
 // committed-local(m, v, n, i): a quorum of matching commits for the accepted pre-prepare.
-void PbftReplica::check_committed(Seq n) {
-  Slot& slot = log_[n];
+void PbftReplica::check_committed(Slot& slot) {
   if (!slot.pre_prepare || slot.committed || !slot.commit_sent) return;
   std::uint32_t matching = 0;
   for (const auto& [who, c] : slot.commits)
@@ -445,6 +443,18 @@ void PbftReplica::forget_executed_requests(const Batch& batch) {
 }
 
 // ---- helpers ----
+
+// The log entry for n, created if absent. A new entry's vote tables get room for a vote
+// from every replica at once: grown one vote at a time (1, 2, 4, 8) they were reallocated
+// and copied four times each per slot at every replica.
+Slot& PbftReplica::slot_at(Seq n) {
+  auto [it, created] = log_.try_emplace(n);
+  if (created) {
+    it->second.prepares.reserve(config_.n);
+    it->second.commits.reserve(config_.n);
+  }
+  return it->second;
+}
 
 template <class T>
 MessagePtr PbftReplica::signed_message(T m) const {

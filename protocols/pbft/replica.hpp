@@ -97,8 +97,9 @@ class PbftReplica final : public Replica {
   // `m` itself when it lives in the message being handled, else a copy.
   PrePreparePtr share(const PrePrepare& m) const;
   std::shared_ptr<const Request> share(const Request& r) const;
-  void check_prepared(Seq n);
-  void check_committed(Seq n);
+  // `slot` is log_'s entry for n.
+  void check_prepared(Seq n, Slot& slot);
+  void check_committed(Slot& slot);
   void execute_committed();
   void execute_slot(Seq n, Slot& slot);
   void forget_executed_requests(const Batch& batch);
@@ -160,6 +161,7 @@ class PbftReplica final : public Replica {
   // ---- helpers (replica.cpp) ----
   bool drop_prepared() const { return config_.bug == BugVariant::drop_prepared_certificates; }
   bool is_primary() const { return config_.primary(view_) == id_; }
+  Slot& slot_at(Seq n);
   Seq high_watermark() const { return Seq(low_.value + config_.log_window); }
   template <class T>
   MessagePtr signed_message(T m) const;

@@ -113,7 +113,7 @@ bool PbftReplica::install_committed_entry(const CommittedEntry& e) {
     if (!verify(c, *verifier_)) return false;
   }
   if (signers.size() < config_.quorum) return false;
-  Slot& slot = log_[pp.seq];
+  Slot& slot = slot_at(pp.seq);
   if (slot.pre_prepare && slot.pre_prepare->view == view_ && slot.pre_prepare->digest != pp.digest)
     out_->trace("transfer_overrides_pre_prepare", view_, pp.seq.value);
   slot.set_pre_prepare(std::make_shared<const PrePrepare>(pp));

@@ -24,6 +24,8 @@ class VoteTable {
   const_iterator begin() const { return votes_.begin(); }
   const_iterator end() const { return votes_.end(); }
   std::size_t size() const { return votes_.size(); }
+  std::size_t capacity() const { return votes_.capacity(); }
+  void reserve(std::size_t n) { votes_.reserve(n); }
   bool empty() const { return votes_.empty(); }
 
   iterator find(NodeId who) {
