@@ -6,6 +6,8 @@
 #include "protocols/pbft/replica.hpp"
 
 #include <algorithm>
+#include <array>
+#include <span>
 
 #include "protocols/common/invariant.hpp"
 
@@ -122,13 +124,15 @@ void PbftReplica::on_client_request(const Request& r) {
     return reject(to_string(a));
   if (sm_->already_executed(r.client, r.id)) return resend_cached_reply(r);
   RequestKey key{r.client, r.id};
-  if (pending_.contains(key)) {
+  if (pending_.size() >= config_.max_pending_requests && !pending_.contains(key))
+    return reject("pending_full");
+  auto [waiting, inserted] = pending_.try_emplace(key);
+  if (!inserted) {
     // A retransmission: the client is still waiting, so keep the view-change timer running.
     update_request_timer();
     return;
   }
-  if (pending_.size() >= config_.max_pending_requests) return reject("pending_full");
-  pending_.insert(key, PendingRequest{share(r), now_});
+  *waiting = PendingRequest{share(r), now_};
   if (active_ && is_primary()) queue_.push_back(key);
   update_request_timer();
   propose_batches(false);
@@ -225,16 +229,29 @@ bool PbftReplica::batch_requests_valid(const Batch& batch) const {
   return true;
 }
 
-bool PbftReplica::batch_requests_fresh(const Batch& batch) const {
-  std::vector<RequestKey> keys;
-  keys.reserve(batch.size());
-  for (const auto& r : batch) {
-    RequestKey key{r.client, r.id};
-    if (in_flight_.contains(key) || sm_->already_executed(r.client, r.id)) return false;
-    keys.push_back(key);
+namespace {
+// Whether no (client, id) occurs twice in the batch. Batches are small: their keys are
+// sorted in a stack buffer (a vector here was one allocation per pre-prepare per backup).
+bool each_request_once(const Batch& batch) {
+  constexpr std::size_t kOnStack = 32;
+  std::array<RequestKey, kOnStack> buffer;
+  std::vector<RequestKey> heap;
+  std::span<RequestKey> keys(buffer.data(), batch.size());
+  if (batch.size() > kOnStack) {
+    heap.resize(batch.size());
+    keys = heap;
   }
+  for (std::size_t i = 0; i < batch.size(); ++i) keys[i] = RequestKey{batch[i].client, batch[i].id};
   std::sort(keys.begin(), keys.end());
-  return std::adjacent_find(keys.begin(), keys.end()) == keys.end();  // each request once
+  return std::adjacent_find(keys.begin(), keys.end()) == keys.end();
+}
+}  // namespace
+
+bool PbftReplica::batch_requests_fresh(const Batch& batch) const {
+  for (const auto& r : batch)
+    if (in_flight_.contains(RequestKey{r.client, r.id}) || sm_->already_executed(r.client, r.id))
+      return false;
+  return each_request_once(batch);
 }
 
 void PbftReplica::on_pre_prepare(NodeId from, const PrePrepare& m) {
@@ -429,16 +446,19 @@ void PbftReplica::execute_slot(Seq n, Slot& slot) {
 
 // Executed requests leave the pending set, with any older ones of the same client that the
 // state machine now counts as executed (its at-most-once floor, §4.1).
+// The state machine's client entry is looked up only if the client still has requests
+// pending after this one (often it has none).
 void PbftReplica::forget_executed_requests(const Batch& batch) {
   for (const auto& r : batch) {
     RequestKey key{r.client, r.id};
-    pending_.erase(key);
     in_flight_.erase(key);
-    const auto* entry = sm_->client_entry(r.client);
-    if (!entry) continue;
-    pending_.erase_leading(
-        r.client, [&](RequestId id) { return entry->executed(id); },
-        [&](RequestKey older) { in_flight_.erase(older); });
+    const smr::ClientEntry* entry = nullptr;
+    bool looked_up = false;
+    auto executed = [&](RequestId id) {
+      if (!looked_up) entry = sm_->client_entry(r.client), looked_up = true;
+      return entry && entry->executed(id);
+    };
+    pending_.erase_and_leading(key, executed, [&](RequestKey older) { in_flight_.erase(older); });
   }
 }
 

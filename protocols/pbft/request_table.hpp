@@ -46,6 +46,16 @@ class RequestTable {
     ++size_;
     return true;
   }
+  // The value of `key`, default-constructed and inserted if absent, and whether it was
+  // inserted: one client lookup where contains() then insert() took two.
+  std::pair<Value*, bool> try_emplace(RequestKey key) {
+    auto& entries = clients_[key.client];
+    auto it = position(entries, key.id);
+    if (it != entries.end() && it->first == key.id) return {&it->second, false};
+    it = entries.emplace(it, key.id, Value{});
+    ++size_;
+    return {&it->second, true};
+  }
   bool erase(RequestKey key) {
     Entries* entries = clients_.find(key.client);
     if (!entries) return false;
@@ -59,13 +69,19 @@ class RequestTable {
   // `erased(key)` for each.
   template <class Done, class Erased>
   void erase_leading(ClientId client, Done done, Erased erased) {
-    Entries* found = clients_.find(client);
+    if (Entries* found = clients_.find(client)) erase_leading_of(client, *found, done, erased);
+  }
+  // erase(key), then erase_leading(key.client, done, erased), with one client lookup.
+  template <class Done, class Erased>
+  void erase_and_leading(RequestKey key, Done done, Erased erased) {
+    Entries* found = clients_.find(key.client);
     if (!found) return;
     Entries& entries = *found;
-    auto end = entries.begin();
-    while (end != entries.end() && done(end->first)) erased(RequestKey{client, (end++)->first});
-    size_ -= static_cast<std::size_t>(end - entries.begin());
-    entries.erase(entries.begin(), end);
+    if (auto it = position(entries, key.id); it != entries.end() && it->first == key.id) {
+      entries.erase(it);
+      --size_;
+    }
+    erase_leading_of(key.client, entries, done, erased);
   }
   // Erases every request for which `remove(key, value)` holds.
   template <class Remove>
@@ -92,6 +108,13 @@ class RequestTable {
 
  private:
   using Entries = std::vector<std::pair<RequestId, Value>>;
+  template <class Done, class Erased>
+  void erase_leading_of(ClientId client, Entries& entries, Done& done, Erased& erased) {
+    auto end = entries.begin();
+    while (end != entries.end() && done(end->first)) erased(RequestKey{client, (end++)->first});
+    size_ -= static_cast<std::size_t>(end - entries.begin());
+    entries.erase(entries.begin(), end);
+  }
   template <class E>
   static auto position(E& entries, RequestId id) {
     if (entries.empty() || entries.back().first < id) return entries.end();  // the usual case

@@ -87,6 +87,67 @@ TEST_CASE("request table: insert adds a key once and a duplicate keeps the first
   CHECK(*std::as_const(t).find(key(1, 6)) == 21);
 }
 
+TEST_CASE("request table: try_emplace inserts a default value once and finds it after") {
+  Table t;
+  t.insert(key(1, 5), 10);
+  auto [fresh, inserted] = t.try_emplace(key(1, 3));  // below an existing id of the client
+  CHECK(inserted);
+  REQUIRE(fresh != nullptr);
+  CHECK(*fresh == 0);
+  *fresh = 7;
+  CHECK(t.size() == 2u);
+  auto [again, inserted_again] = t.try_emplace(key(1, 3));
+  CHECK_FALSE(inserted_again);
+  CHECK(*again == 7);  // the stored value, not a new default
+  auto [old, inserted_old] = t.try_emplace(key(1, 5));
+  CHECK_FALSE(inserted_old);
+  CHECK(*old == 10);
+  CHECK(t.try_emplace(key(4, 1)).second);  // a new client
+  CHECK(t.size() == 3u);
+  CHECK(visits(t) == std::vector<Visit>{{key(1, 3), 7}, {key(1, 5), 10}, {key(4, 1), 0}});
+}
+
+TEST_CASE("request table: erase_and_leading erases the key, then the client's done ids") {
+  Table t;
+  for (std::uint64_t id : {1, 2, 4, 6, 7}) t.insert(key(1, id), static_cast<int>(id));
+  t.insert(key(2, 1), 0);
+  std::vector<RequestKey> erased;
+  auto record = [&](RequestKey k) { erased.push_back(k); };
+  std::vector<RequestId> asked;
+  auto below_5 = [&](RequestId id) {
+    asked.push_back(id);
+    return id.value < 5;
+  };
+  // Key 4 goes whatever done says; then 1 and 2 lead and are done; 6 is not.
+  t.erase_and_leading(key(1, 4), below_5, record);
+  CHECK(erased == std::vector<RequestKey>{key(1, 1), key(1, 2)});  // the key itself not reported
+  CHECK(asked == std::vector<RequestId>{RequestId(1), RequestId(2), RequestId(6)});
+  CHECK(t.size() == 3u);
+  CHECK(visits(t) == std::vector<Visit>{{key(1, 6), 6}, {key(1, 7), 7}, {key(2, 1), 0}});
+
+  SECTION("an absent key still lets the leading ids go") {
+    erased.clear();
+    t.erase_and_leading(
+        key(1, 3), [](RequestId id) { return id.value < 7; }, record);
+    CHECK(erased == std::vector<RequestKey>{key(1, 6)});
+    CHECK(t.size() == 2u);
+  }
+  SECTION("a client left empty never asks done") {
+    asked.clear();
+    t.erase_and_leading(key(2, 1), below_5, record);
+    CHECK(asked.empty());
+    CHECK(t.size() == 2u);
+    CHECK_FALSE(t.contains(key(2, 1)));
+  }
+  SECTION("an unknown client erases nothing") {
+    erased.clear();
+    t.erase_and_leading(
+        key(9, 1), [](RequestId) { return true; }, record);
+    CHECK(erased.empty());
+    CHECK(t.size() == 3u);
+  }
+}
+
 TEST_CASE("request table: for_each visits in (client, id) order whatever the insertion order") {
   Table t;
   // Ids out of order within a client; clients out of order, 10 after 2 numerically.
@@ -252,7 +313,7 @@ void check_same(Table& t, const Model& m) {
 
 // One random operation applied to both; returns nothing, asserts what each call reports.
 void step(Table& t, Model& m) {
-  switch (*rc::gen::inRange(0, 6)) {
+  switch (*rc::gen::inRange(0, 8)) {
     case 0:
     case 1: {  // inserts twice as often as each erasure, so the table fills up
       const RequestKey k = *small_key();
@@ -285,6 +346,25 @@ void step(Table& t, Model& m) {
       };
       t.erase_if(remove);
       std::erase_if(m, [&](const auto& e) { return remove(e.first, e.second); });
+      break;
+    }
+    case 6: {  // try_emplace: a default value when new, the stored one when not
+      const RequestKey k = *small_key();
+      auto [value, inserted] = t.try_emplace(k);
+      auto [it, model_inserted] = m.try_emplace(k, 0);
+      RC_ASSERT(inserted == model_inserted);
+      RC_ASSERT(*value == it->second);
+      *value = it->second = *rc::gen::inRange(0, 1000);
+      break;
+    }
+    case 7: {  // erase_and_leading: erase, then erase_leading of the same client
+      const RequestKey k = *small_key();
+      const std::uint64_t below = *rc::gen::inRange<std::uint64_t>(0, kIds + 1);
+      auto done = [&](RequestId id) { return id.value < below; };
+      std::vector<RequestKey> erased;
+      t.erase_and_leading(k, done, [&](RequestKey e) { erased.push_back(e); });
+      m.erase(k);
+      RC_ASSERT(erased == model_erase_leading(m, k.client, done));
       break;
     }
     default: {  // an early stop of for_each sees the model's first visits
