@@ -59,8 +59,8 @@ void PbftReplica::check_stable(Seq n) {
     if (n > last_executed_) {
       // The others are ahead of us. If our log cannot take us there, fetch the state.
       proven_stable_ = std::max(proven_stable_, n);
-      auto next = log_.find(last_executed_.next());
-      if (next == log_.end() || !next->second.committed) request_state();
+      const Slot* next = log_.find(last_executed_.next());
+      if (!next || !next->committed) request_state();
       return;
     }
     auto own = checkpoint_snapshots_.find(n);
@@ -85,20 +85,14 @@ void PbftReplica::mark_stable(Seq n, const Digest& state_hash, std::vector<Check
 
 // Discards every log entry, checkpoint message and snapshot below the stable checkpoint.
 void PbftReplica::garbage_collect(Seq n) {
-  while (!log_.empty() && log_.begin()->first <= n) {
-    erase_slot(log_.begin()->first);
-    log_.erase(log_.begin());
-  }
+  log_.erase_through(n, [&](Seq erased) { erase_slot(erased); });
   if (config_.bug == BugVariant::gc_uncommitted) {
     // Deliberately wrong: also forgets prepared-but-uncommitted entries above n.
-    for (auto it = log_.begin(); it != log_.end();) {
-      if (!it->second.committed) {
-        erase_slot(it->first);
-        it = log_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    log_.erase_if([&](Seq seq, const Slot& slot) {
+      if (slot.committed) return false;
+      erase_slot(seq);
+      return true;
+    });
   }
   checkpoint_log_.erase(checkpoint_log_.begin(), checkpoint_log_.lower_bound(n));
   checkpoint_snapshots_.erase(checkpoint_snapshots_.begin(), checkpoint_snapshots_.lower_bound(n));
@@ -118,7 +112,7 @@ void PbftReplica::on_state_mismatch(Seq n, const Digest& expected, const Digest&
   last_executed_ = low_;
   checkpoint_snapshots_.erase(checkpoint_snapshots_.upper_bound(low_), checkpoint_snapshots_.end());
   for (auto& [seq, cps] : checkpoint_log_) cps.erase(id_);
-  for (auto& [seq, slot] : log_) slot.executed = slot.committed = false;
+  log_.for_each([](Seq, Slot& slot) { slot.executed = slot.committed = false; });
   last_fetch_ = Time{-1};  // fetch now, whatever the rate limit says
   request_state();
 }

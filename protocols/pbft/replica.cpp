@@ -266,9 +266,9 @@ void PbftReplica::on_pre_prepare(NodeId from, const PrePrepare& m) {
     reject("digest_mismatch", m.seq.value);
     return evidence(from, EvidenceEffect::Kind::protocol_violation, "pre-prepare digest mismatch");
   }
-  auto it = log_.find(m.seq);
-  if (it != log_.end() && it->second.pre_prepare && it->second.pre_prepare->view == m.view) {
-    if (it->second.pre_prepare->digest == m.digest) return reject("duplicate", m.seq.value);
+  const Slot* logged = log_.find(m.seq);
+  if (logged && logged->pre_prepare && logged->pre_prepare->view == m.view) {
+    if (logged->pre_prepare->digest == m.digest) return reject("duplicate", m.seq.value);
     reject("conflicting_pre_prepare", m.seq.value);
     return evidence(from, EvidenceEffect::Kind::equivocation,
                     "two pre-prepares for view " + std::to_string(m.view.value) + " seq " +
@@ -401,9 +401,10 @@ void PbftReplica::check_committed(Slot& slot) {
 // Executes committed batches strictly in sequence order.
 void PbftReplica::execute_committed() {
   for (;;) {
-    auto it = log_.find(last_executed_.next());
-    if (it == log_.end() || !it->second.committed || it->second.executed) break;
-    execute_slot(it->first, it->second);
+    const Seq n = last_executed_.next();
+    Slot* slot = log_.find(n);
+    if (!slot || !slot->committed || slot->executed) break;
+    execute_slot(n, *slot);
   }
   update_request_timer();
   propose_batches(false);
@@ -468,12 +469,12 @@ void PbftReplica::forget_executed_requests(const Batch& batch) {
 // from every replica at once: grown one vote at a time (1, 2, 4, 8) they were reallocated
 // and copied four times each per slot at every replica.
 Slot& PbftReplica::slot_at(Seq n) {
-  auto [it, created] = log_.try_emplace(n);
+  auto [slot, created] = log_.try_emplace(n);
   if (created) {
-    it->second.prepares.reserve(config_.n);
-    it->second.commits.reserve(config_.n);
+    slot->prepares.reserve(config_.n);  // no-op for a reused entry
+    slot->commits.reserve(config_.n);
   }
-  return it->second;
+  return *slot;
 }
 
 template <class T>

@@ -19,6 +19,7 @@
 #include "protocols/pbft/config.hpp"
 #include "protocols/pbft/messages.hpp"
 #include "protocols/pbft/request_table.hpp"
+#include "protocols/pbft/slot_log.hpp"
 #include "protocols/pbft/vote_table.hpp"
 #include "protocols/smr/state_machine.hpp"
 
@@ -59,6 +60,17 @@ struct Slot {
   void set_pre_prepare(PrePreparePtr pp) {
     batch = std::shared_ptr<const Batch>(pp, &pp->batch);
     pre_prepare = std::move(pp);
+  }
+  // Back to a default-constructed slot, keeping the vote tables' capacity (SlotLog reuses
+  // the entry for a later sequence number).
+  void clear() {
+    VoteTable<Prepare> kept_prepares = std::move(prepares);
+    VoteTable<Commit> kept_commits = std::move(commits);
+    *this = Slot{};
+    prepares = std::move(kept_prepares);
+    commits = std::move(kept_commits);
+    prepares.clear();
+    commits.clear();
   }
 };
 
@@ -196,7 +208,7 @@ class PbftReplica final : public Replica {
   std::map<View, std::map<NodeId, ViewChange>> view_change_log_;
 
   // The message log, watermarks and execution.
-  std::map<Seq, Slot> log_;
+  SlotLog<Slot> log_;
   Seq low_;            // h: the stable checkpoint
   Seq last_executed_;  // == sm_->last_position(): null requests execute as empty batches
   Seq next_seq_{1};    // primary: the next sequence number to assign

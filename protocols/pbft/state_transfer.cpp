@@ -35,9 +35,9 @@ void PbftReplica::on_state_request(NodeId from, const StateRequest& m) {
   Seq from_seq = std::max(m.last_executed, low_).next();
   for (Seq n = from_seq; n <= last_executed_; n = n.next()) {
     if (resp.entries.size() >= config_.max_transfer_entries) break;
-    auto it = log_.find(n);
-    if (it == log_.end() || !it->second.proof) break;
-    resp.entries.push_back(it->second.proof->entry());
+    const Slot* slot = log_.find(n);
+    if (!slot || !slot->proof) break;
+    resp.entries.push_back(slot->proof->entry());
   }
   if (m.view < view_ && active_ && last_new_view_) resp.new_view = *last_new_view_;
   bool useful = resp.new_view || !resp.entries.empty() ||

@@ -14,7 +14,7 @@ void PbftReplica::on_tick() {
   executed_at_last_tick_ = last_executed_;
   relay_waiting_requests();
   if (progressed) return;
-  bool unexecuted = log_.upper_bound(last_executed_) != log_.end();
+  bool unexecuted = log_.any_after(last_executed_);
   if (!unexecuted && pending_.empty() && highest_seen_ <= last_executed_) return;
   retransmit_pending();
   if (highest_seen_ > last_executed_ || !active_) request_state();
@@ -39,16 +39,17 @@ void PbftReplica::relay_waiting_requests() {
 void PbftReplica::retransmit_pending() {
   if (active_) {
     std::uint32_t budget = 32;
-    for (auto it = log_.upper_bound(last_executed_); it != log_.end() && budget > 0; ++it) {
-      const Slot& slot = it->second;
-      if (!slot.pre_prepare || slot.pre_prepare->view != view_) continue;
+    log_.for_each_after(last_executed_, [&](Seq, const Slot& slot) {
+      if (budget == 0) return false;
+      if (!slot.pre_prepare || slot.pre_prepare->view != view_) return true;
       --budget;
       if (is_primary()) broadcast(make_message(pbft::Message{*slot.pre_prepare}));
       if (auto p = slot.prepares.find(id_); slot.prepare_sent && p != slot.prepares.end())
         broadcast(make_message(pbft::Message{p->second}));
       if (auto c = slot.commits.find(id_); slot.commit_sent && c != slot.commits.end())
         broadcast(make_message(pbft::Message{c->second}));
-    }
+      return true;
+    });
   } else if (auto vcs = view_change_log_.find(view_); vcs != view_change_log_.end()) {
     // Our VIEW-CHANGE may have been lost on its way to the new primary, which needs it even
     // after we saw a quorum (from then on the view-change timer no longer paces resends).

@@ -137,8 +137,9 @@ ViewChange PbftReplica::make_view_change(View v) const {
   vc.stable_seq = low_;
   vc.stable_state_hash = stable_hash_;
   vc.stable_certificate = low_.value == 0 ? std::vector<Checkpoint>{} : stable_certificate_;
-  for (const auto& [n, slot] : log_)
+  log_.for_each([&](Seq n, const Slot& slot) {
     if (n > low_ && slot.prepared) vc.prepared.push_back(slot.prepared->certificate());
+  });
   vc.replica = id_;
   return vc;
 }
@@ -315,24 +316,25 @@ void PbftReplica::adopt_new_view_checkpoint(const NewView& nv) {
 void PbftReplica::install_o_set(const NewView& nv) {
   std::set<Seq> carried;
   for (const auto& pp : nv.pre_prepares) carried.insert(pp.seq);
-  for (auto& [n, slot] : log_) {
-    if (slot.executed || carried.count(n) || !slot.pre_prepare) continue;
+  log_.for_each([&](Seq n, Slot& slot) {
+    if (slot.executed || carried.count(n) || !slot.pre_prepare) return;
     slot.pre_prepare.reset();
     slot.batch.reset();
     slot.prepare_sent = slot.commit_sent = slot.committed = false;
-  }
+  });
   in_flight_.clear();
-  for (const auto& [n, slot] : log_)
+  log_.for_each([&](Seq, const Slot& slot) {
     if (slot.pre_prepare && slot.pre_prepare->view == view_ && !slot.executed)
       for (const auto& r : slot.pre_prepare->batch)
         in_flight_.insert(RequestKey{r.client, r.id}, {});
+  });
   Seq highest = std::max(low_, last_executed_);
   for (const auto& pp : nv.pre_prepares) {
     highest = std::max(highest, pp.seq);
     if (pp.seq <= low_ || pp.seq > high_watermark()) continue;
-    auto it = log_.find(pp.seq);
-    if (it != log_.end() && it->second.executed && it->second.pre_prepare &&
-        it->second.pre_prepare->digest != pp.digest) {
+    const Slot* logged = log_.find(pp.seq);
+    if (logged && logged->executed && logged->pre_prepare &&
+        logged->pre_prepare->digest != pp.digest) {
       // Only possible with more than f faulty replicas; keep what executed.
       out_->trace("new_view_conflicts_with_executed", view_, pp.seq.value);
       continue;

@@ -26,6 +26,7 @@ class VoteTable {
   std::size_t size() const { return votes_.size(); }
   std::size_t capacity() const { return votes_.capacity(); }
   void reserve(std::size_t n) { votes_.reserve(n); }
+  void clear() { votes_.clear(); }  // keeps the capacity
   bool empty() const { return votes_.empty(); }
 
   iterator find(NodeId who) {
