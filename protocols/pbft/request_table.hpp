@@ -8,7 +8,9 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -31,7 +33,7 @@ class RequestTable {
   bool contains(RequestKey key) const { return find(key) != nullptr; }
 
   const Value* find(RequestKey key) const {
-    const Entries* entries = clients_.find(key.client);
+    const Entries* entries = lookup(key.client);
     if (!entries) return nullptr;
     auto it = position(*entries, key.id);
     return it != entries->end() && it->first == key.id ? &it->second : nullptr;
@@ -39,7 +41,7 @@ class RequestTable {
   Value* find(RequestKey key) { return const_cast<Value*>(std::as_const(*this).find(key)); }
   // Inserts unless present; returns whether it did.
   bool insert(RequestKey key, Value value) {
-    auto& entries = clients_[key.client];
+    auto& entries = lookup_or_insert(key.client);
     auto it = position(entries, key.id);
     if (it != entries.end() && it->first == key.id) return false;
     entries.emplace(it, key.id, std::move(value));
@@ -49,7 +51,7 @@ class RequestTable {
   // The value of `key`, default-constructed and inserted if absent, and whether it was
   // inserted: one client lookup where contains() then insert() took two.
   std::pair<Value*, bool> try_emplace(RequestKey key) {
-    auto& entries = clients_[key.client];
+    auto& entries = lookup_or_insert(key.client);
     auto it = position(entries, key.id);
     if (it != entries.end() && it->first == key.id) return {&it->second, false};
     it = entries.emplace(it, key.id, Value{});
@@ -57,7 +59,7 @@ class RequestTable {
     return {&it->second, true};
   }
   bool erase(RequestKey key) {
-    Entries* entries = clients_.find(key.client);
+    Entries* entries = lookup(key.client);
     if (!entries) return false;
     auto it = position(*entries, key.id);
     if (it == entries->end() || it->first != key.id) return false;
@@ -69,12 +71,12 @@ class RequestTable {
   // `erased(key)` for each.
   template <class Done, class Erased>
   void erase_leading(ClientId client, Done done, Erased erased) {
-    if (Entries* found = clients_.find(client)) erase_leading_of(client, *found, done, erased);
+    if (Entries* found = lookup(client)) erase_leading_of(client, *found, done, erased);
   }
   // erase(key), then erase_leading(key.client, done, erased), with one client lookup.
   template <class Done, class Erased>
   void erase_and_leading(RequestKey key, Done done, Erased erased) {
-    Entries* found = clients_.find(key.client);
+    Entries* found = lookup(key.client);
     if (!found) return;
     Entries& entries = *found;
     if (auto it = position(entries, key.id); it != entries.end() && it->first == key.id) {
@@ -121,7 +123,37 @@ class RequestTable {
     return std::lower_bound(entries.begin(), entries.end(), id,
                             [](const auto& e, RequestId x) { return e.first < x; });
   }
+  // The client's entries, found through a hint of its index in clients_ (checked before
+  // use, refreshed after a miss): every replica looks up the client of each request it
+  // receives, proposes, accepts and executes in these tables, and a binary search over
+  // hundreds of client ids was most of what each lookup cost. The result is the same
+  // either way; a stale hint (another client inserted before it) only costs the search.
+  const Entries* lookup(ClientId c) const {
+    std::uint32_t& hint = hints_[c.value % kHints];
+    if (hint < clients_.size() && clients_.key(hint) == c) return &clients_.value(hint);
+    const Entries* found = clients_.find(c);
+    if (found) hint = index_of(found);
+    return found;
+  }
+  Entries* lookup(ClientId c) { return const_cast<Entries*>(std::as_const(*this).lookup(c)); }
+  Entries& lookup_or_insert(ClientId c) {
+    if (Entries* found = lookup(c)) return *found;
+    Entries& inserted = clients_[c];
+    hints_[c.value % kHints] = index_of(&inserted);
+    return inserted;
+  }
+  std::uint32_t index_of(const Entries* entries) const {
+    return static_cast<std::uint32_t>(entries - &clients_.value(0));
+  }
+
+  static constexpr std::size_t kHints = 256;
   ClientMap<Entries> clients_;
+  mutable std::array<std::uint32_t, kHints> hints_ = filled_hints();
+  static constexpr std::array<std::uint32_t, kHints> filled_hints() {
+    std::array<std::uint32_t, kHints> a{};
+    a.fill(UINT32_MAX);  // no hint: never below clients_.size()
+    return a;
+  }
   std::size_t size_ = 0;
 };
 

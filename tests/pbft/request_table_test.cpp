@@ -148,6 +148,27 @@ TEST_CASE("request table: erase_and_leading erases the key, then the client's do
   }
 }
 
+TEST_CASE("request table: lookups stay right when clients shift and share a lookup hint") {
+  Table t;
+  // Each lookup leaves a hint of the client's position; inserting a lower client shifts
+  // the others, and clients 1, 257 and 513 share a hint: every answer must still be exact.
+  t.insert(key(513, 1), 513);
+  CHECK(*t.find(key(513, 1)) == 513);
+  t.insert(key(257, 1), 257);  // 513 moves one place up
+  CHECK(*t.find(key(513, 1)) == 513);
+  CHECK(*t.find(key(257, 1)) == 257);
+  t.insert(key(1, 1), 1);  // both move again; 1's hint replaces theirs
+  for (std::uint32_t c : {1u, 257u, 513u, 257u, 1u, 513u}) {
+    REQUIRE(t.find(key(c, 1)) != nullptr);
+    CHECK(*t.find(key(c, 1)) == static_cast<int>(c));
+  }
+  CHECK(t.find(key(769, 1)) == nullptr);  // same hint, absent client
+  CHECK(t.try_emplace(key(257, 2)).second);
+  CHECK(t.erase(key(513, 1)));
+  CHECK_FALSE(t.contains(key(513, 1)));
+  CHECK(visits(t) == std::vector<Visit>{{key(1, 1), 1}, {key(257, 1), 257}, {key(257, 2), 0}});
+}
+
 TEST_CASE("request table: for_each visits in (client, id) order whatever the insertion order") {
   Table t;
   // Ids out of order within a client; clients out of order, 10 after 2 numerically.
@@ -276,12 +297,13 @@ TEST_CASE("request table: clear empties it and it fills again") {
 
 namespace {
 
-constexpr std::uint32_t kClients = 4;  // ids 0..3 and one far away: 1000
+// ids 0..3, one far away (1000), and 256 and 769, which share a lookup hint with 0 and 1
+constexpr std::uint32_t kClients = 4;
 constexpr std::uint64_t kIds = 8;
 
 rc::Gen<RequestKey> small_key() {
   return rc::gen::apply([](std::uint32_t c, std::uint64_t id) { return key(c, id); },
-                        rc::gen::element<std::uint32_t>(0, 1, 2, 3, 1000),
+                        rc::gen::element<std::uint32_t>(0, 1, 2, 3, 1000, 256, 769),
                         rc::gen::inRange<std::uint64_t>(0, kIds));
 }
 
@@ -301,7 +323,7 @@ void check_same(Table& t, const Model& m) {
   RC_ASSERT(t.size() == m.size());
   RC_ASSERT(t.empty() == m.empty());
   RC_ASSERT(visits(t) == visits(m));
-  for (std::uint32_t c : {0u, 1u, 2u, 3u, 1000u, 5u})
+  for (std::uint32_t c : {0u, 1u, 2u, 3u, 1000u, 256u, 769u, 5u, 512u})
     for (std::uint64_t id = 0; id <= kIds; ++id) {
       const auto found = m.find(key(c, id));
       const int* got = std::as_const(t).find(key(c, id));
