@@ -365,11 +365,14 @@ void PbftReplica::check_prepared(Seq n, Slot& slot) {
   // Only the current view's pre-prepare can become prepared here (a slot may still hold an
   // older view's pre-prepare, e.g. one executed through state transfer).
   if (!slot.pre_prepare || slot.commit_sent || slot.pre_prepare->view != view_) return;
+  // Too few prepares to match, whatever they say (most arrive before the quorum).
+  if (slot.prepares.size() + 1 < config_.quorum) return;
   const PrePrepare& pp = *slot.pre_prepare;
+  const NodeId primary = config_.primary(pp.view);
   auto matches = [&](NodeId who, const Prepare& p) {
-    return p.view == pp.view && p.digest == pp.digest && who != config_.primary(pp.view);
+    return p.view == pp.view && p.digest == pp.digest && who != primary;
   };
-  std::size_t count = 0;  // counted first: most prepares arrive before the quorum
+  std::size_t count = 0;  // counted before the certificate is built
   for (const auto& [who, p] : slot.prepares) count += matches(who, p) ? 1 : 0;
   if (count + 1 < config_.quorum) return;
   std::vector<Prepare> matching;
@@ -389,10 +392,11 @@ void PbftReplica::check_prepared(Seq n, Slot& slot) {
 // committed-local(m, v, n, i): a quorum of matching commits for the accepted pre-prepare.
 void PbftReplica::check_committed(Slot& slot) {
   if (!slot.pre_prepare || slot.committed || !slot.commit_sent) return;
+  bool wrong_early = config_.bug == BugVariant::execute_before_commit;  // deliberately wrong
+  if (slot.commits.size() < config_.quorum && !wrong_early) return;     // too few to match
   std::uint32_t matching = 0;
   for (const auto& [who, c] : slot.commits)
     if (c.view == slot.pre_prepare->view && c.digest == slot.pre_prepare->digest) ++matching;
-  bool wrong_early = config_.bug == BugVariant::execute_before_commit;  // deliberately wrong
   if (matching < config_.quorum && !wrong_early) return;
   slot.committed = true;
   execute_committed();
