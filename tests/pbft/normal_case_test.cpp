@@ -267,3 +267,40 @@ TEST_CASE(
               .empty());
   REQUIRE(rejected(h, "duplicate_request") == 2);
 }
+
+TEST_CASE("a backup skips re-verifying a batched request only if it equals the one it verified") {
+  // MAC-authenticated requests (one entry per replica), as the simulated clients send them:
+  // the keys of a simulated cluster carry session keys.
+  ClusterKeys keys(CryptoScheme::sim, kSeed, 4, 2);
+  auto signer = [&](Principal p) { return std::shared_ptr<const Signer>(keys.signer(p)); };
+  RecordingHost h(pbft::make_replica(ReplicaSetup{
+      small_params(), NodeId(1), signer(Principal::replica(NodeId(1))), keys.verifier()}));
+  h.start();
+  const std::string op = "put x 1";
+  auto req = make_client_request(ClientId(1), RequestId(1), Bytes(op.begin(), op.end()),
+                                 *signer(Principal::client(ClientId(1))), 4);
+  REQUIRE(req.authenticator.size() == 4u);
+  h.client_request(req);
+  auto primary = signer(Principal::replica(NodeId(0)));
+  auto propose = [&](const Request& r) {
+    PrePrepare pp{View(0), Seq(1), batch_digest(Batch{r}), Batch{r}, NodeId(0), {}};
+    sign(pp, *primary);
+    return sent<Prepare>(h.deliver(NodeId(0), pbft::Message{pp})).size();
+  };
+
+  // Our own entry altered (first or last byte): not the request we verified, and it does
+  // not verify.
+  auto altered = req;
+  altered.authenticator[1][0] ^= 1;
+  REQUIRE(propose(altered) == 0u);
+  REQUIRE(rejected(h, "bad_request_mac") == 1);
+  altered = req;
+  altered.authenticator[1].back() ^= 0x80;
+  REQUIRE(propose(altered) == 0u);
+  REQUIRE(rejected(h, "bad_request_mac") == 2);
+  // Another replica's entry altered: not the request we verified, but ours verifies.
+  altered = req;
+  altered.authenticator[2][0] ^= 1;
+  REQUIRE(propose(altered) == 1u);
+  REQUIRE(rejected(h, "bad_request_mac") == 2);
+}
