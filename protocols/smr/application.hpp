@@ -27,6 +27,11 @@ class Application {
   // Returns false (state unchanged) when the snapshot is malformed.
   virtual bool restore(const Bytes& snapshot) = 0;
   virtual Digest state_hash() const = 0;
+  // The same digest, taken from `memo` (the last executed request's Request::digests) if
+  // it holds one for this hash's exact input: the seven replicas of a simulated cluster
+  // reach the same state after the same batch object, so one hashes and six compare
+  // bytes. The same rules as apply(operation, memo); the default ignores the memo.
+  virtual Digest state_hash(const DigestMemo* memo) const { return state_hash(); }
 };
 
 std::unique_ptr<Application> make_application(AppKind kind, std::uint32_t keys);

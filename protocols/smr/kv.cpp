@@ -67,13 +67,14 @@ std::uint32_t load_le32(const std::uint8_t* p) {
   return v;
 }
 
-Digest store_hash(std::uint32_t key_space, std::size_t entries, const Digest& sum) {
+Digest store_hash(std::uint32_t key_space, std::size_t entries, const Digest& sum,
+                  const DigestMemo* memo = nullptr) {
   HashInput h;
   h.raw("knhk.kv.state.v2");
   h.u64(key_space);
   h.u64(entries);
   h.digest(sum);
-  return h.finish();
+  return h.finish(memo);
 }
 
 // Strict: key space must match, keys strictly increasing and valid, no trailing bytes.
@@ -158,7 +159,10 @@ class KvApplication : public Application {
     return true;
   }
 
-  Digest state_hash() const override { return store_hash(key_space_, store_.size(), sum_); }
+  Digest state_hash() const override { return state_hash(nullptr); }
+  Digest state_hash(const DigestMemo* memo) const override {
+    return store_hash(key_space_, store_.size(), sum_, memo);
+  }
 
  private:
   bool in_key_space(const Key& k) const {

@@ -193,7 +193,7 @@ Digest client_table_digest(const std::map<ClientId, ClientEntry>& clients) {
 }
 
 Digest compute_state_hash(Seq position, const Digest& app_hash, std::size_t client_count,
-                          const Digest& table_digest) {
+                          const Digest& table_digest, const DigestMemo* memo) {
   // Laid out as a Writer would: the tag length-prefixed, integers little-endian.
   static constexpr std::string_view kTag = "knhk.smr.state.v3";
   HashInput h;
@@ -203,7 +203,7 @@ Digest compute_state_hash(Seq position, const Digest& app_hash, std::size_t clie
   h.digest(app_hash);
   h.u64(client_count);
   h.digest(table_digest);
-  return h.finish();
+  return h.finish(memo);
 }
 
 Digest compute_state_hash(Seq position, const Digest& app_hash,

@@ -97,7 +97,7 @@ std::optional<Snapshot> decode_snapshot(std::span<const std::uint8_t> bytes);
 Digest compute_state_hash(Seq position, const Digest& app_hash,
                           const std::map<ClientId, ClientEntry>& clients);
 Digest compute_state_hash(Seq position, const Digest& app_hash, std::size_t client_count,
-                          const Digest& table_digest);
+                          const Digest& table_digest, const DigestMemo* memo = nullptr);
 Digest reply_digest(ClientId c, RequestId id, const Bytes& result);
 // The same digest, looked up in (and added to) `memo` by its exact input bytes if a memo
 // is given: the executed request's, shared by every replica that executes that object.
@@ -229,7 +229,7 @@ class StateMachine {
   static void rebuild_window(ClientState& s);
   static void prefetch(const ClientState& s);
   void refresh_client_header(ClientId c, ClientState& s);
-  void recompute_state_hash();
+  void recompute_state_hash(const DigestMemo* memo = nullptr);
 
   std::unique_ptr<Application> app_;
   std::uint64_t snapshot_interval_;

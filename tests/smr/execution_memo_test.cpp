@@ -55,6 +55,8 @@ TEST_CASE("executing one batch object in two state machines equals executing cop
   for (const auto& r : *batch) stored.push_back(r.digests.size());
   CHECK(stored[0] == 2);  // the reply and the kv entry
   CHECK(stored[3] == 1);  // a get writes nothing: the reply only
+  // The last request also holds the batch's kv store hash and state hash.
+  CHECK(stored[6] == 1 + 2);
   const auto rb = b.execute(batch, View(0), 1, out_b);
   for (std::size_t i = 0; i < batch->size(); ++i)
     CHECK((*batch)[i].digests.size() == stored[i]);  // the second machine found them all
@@ -98,7 +100,26 @@ TEST_CASE("a state machine whose result diverges computes its own digests") {
   CHECK((*batch)[0].digests.size() == 3);
   // The common put: one reply and one entry, shared.
   CHECK((*batch)[1].digests.size() == 2);
-  CHECK((*batch)[2].digests.size() == 2);  // two replies of the same length
+  // Two replies of the same length, and ahead's kv store hash and state hash after the
+  // batch (the last request carries them); behind's differ and find the memo full.
+  CHECK((*batch)[2].digests.size() == 4);
+}
+
+TEST_CASE("a state machine at another position computes its own state hash for a shared batch") {
+  const auto batch = make_batch({put_req(1, 1, 3, "three"), put_req(2, 1, 4, "four")});
+  // `later` executed an empty batch first: the same state, one position further.
+  auto first = kv_machine(), later = kv_machine(), twin = kv_machine();
+  Effects out;
+  later.execute(nullptr, View(0), 1, out);
+  twin.execute(nullptr, View(0), 1, out);
+  const auto r_first = first.execute(batch, View(0), 1, out);
+  REQUIRE((*batch)[1].digests.size() == 4);  // reply, entry, kv store hash, state hash
+  const auto r_later = later.execute(batch, View(0), 2, out);
+  const auto r_twin = twin.execute(copy_of(*batch), View(0), 2, out);
+  CHECK(r_later.state_hash == r_twin.state_hash);
+  CHECK(r_later.state_hash != r_first.state_hash);
+  CHECK(hash_from_scratch_matches(later));
+  CHECK(hash_from_scratch_matches(first));
 }
 
 TEST_CASE("a copied request starts with no stored digests and compares equal") {
@@ -106,7 +127,8 @@ TEST_CASE("a copied request starts with no stored digests and compares equal") {
   auto m = kv_machine();
   Effects out;
   m.execute(batch, View(0), 1, out);
-  REQUIRE((*batch)[0].digests.size() == 2);
+  // The reply, the kv entry, and (the batch's last request) the kv store and state hashes.
+  REQUIRE((*batch)[0].digests.size() == 4);
   Request copy = (*batch)[0];
   CHECK(copy.digests.size() == 0);
   CHECK(copy == (*batch)[0]);
