@@ -63,7 +63,9 @@ void StateMachine::rebuild_window(ClientState& s) {
 
 void StateMachine::rebuild_client_digests() {
   table_digest_ = Digest{};
+  bounds_.clear();
   clients_.for_each([&](ClientId c, ClientState& s) {
+    bounds_[c] = ExecutedBounds{s.entry.floor, s.entry.last_request};
     rebuild_window(s);
     s.replies.clear();
     for (const auto& [id, result] : s.entry.recent) {
@@ -97,9 +99,14 @@ const ClientEntry* StateMachine::client_entry(ClientId c) const {
   return s ? &s->entry : nullptr;
 }
 
+// ClientEntry::executed, answered from bounds_ unless id lies in the reply window's range.
 bool StateMachine::already_executed(ClientId c, RequestId id) const {
-  auto* e = client_entry(c);
-  return e && e->executed(id);
+  const ExecutedBounds* b = bounds_.find(c);
+  if (!b) return false;
+  // The floor first, as executed() does: a snapshot may hold a floor above last_request + 1.
+  if (id < b->floor) return true;
+  if (id > b->last_request) return false;
+  return client_entry(c)->executed(id);
 }
 
 // At-most-once: an executed request is not applied again; it gets its cached result
@@ -197,6 +204,7 @@ void StateMachine::find_batch_clients(const Batch& batch) {
     ClientState* s = clients_.find(r.client);
     if (!s) {
       s = &clients_[r.client];
+      bounds_[r.client] = ExecutedBounds{};  // an empty entry's: nothing executed
       inserted = true;
     }
     batch_clients_.push_back(s);
@@ -222,6 +230,9 @@ std::vector<ExecutedRequest> StateMachine::apply_batch(const Batch& batch) {
   for (auto [c, client] : touched_) {
     refresh_client_header(c, *client);
     client->touched = false;
+    // bounds_ holds the same clients as clients_, so at the same index.
+    const auto at = static_cast<std::size_t>(client - &clients_.value(0));
+    bounds_.value(at) = ExecutedBounds{client->entry.floor, client->entry.last_request};
   }
   commands_since_snapshot_ += batch.size();
   // The application's and the state's hash after the batch, once per batch object: every
