@@ -22,38 +22,6 @@ void store_le(std::uint8_t* p, std::uint64_t v) {
   std::memcpy(p, &v, Width);  // the low-order bytes on a little-endian machine
 }
 
-// Each entry as put(id) then bytes(result), written in one extension of the buffer: a
-// PBFT replica encodes 200 clients x 64 entries at every checkpoint, and two appends per
-// entry were most of that cost.
-void put_reply_window(Writer& w, const std::deque<std::pair<RequestId, Bytes>>& recent) {
-  std::size_t size = 0;
-  for (const auto& [id, result] : recent) size += 8 + 4 + result.size();
-  std::uint8_t* p = w.extend(size);
-  if (p == nullptr) return;  // a counting writer
-  for (const auto& [id, result] : recent) {
-    store_le<8>(p, id.value);
-    store_le<4>(p + 8, result.size());
-    if (!result.empty()) std::memcpy(p + 12, result.data(), result.size());
-    p += 12 + result.size();
-  }
-}
-
-void put_clients(Writer& w, std::span<const SnapshotClient> clients) {
-  w.u32(static_cast<std::uint32_t>(clients.size()));
-  for (const auto& [c, entry, encoded_window] : clients) {
-    const ClientEntry& e = *entry;
-    put(w, c);
-    put(w, e.last_request);
-    w.bytes(e.last_result);
-    put(w, e.floor);
-    w.u32(static_cast<std::uint32_t>(e.recent.size()));
-    if (encoded_window)
-      w.raw(*encoded_window);
-    else
-      put_reply_window(w, e.recent);
-  }
-}
-
 std::map<ClientId, ClientEntry> get_clients(Reader& r) {
   constexpr std::size_t kMinClientBytes = 4 + 8 + 4 + 8 + 4;
   auto n = r.length(kMinClientBytes);
@@ -217,26 +185,67 @@ bool snapshot_hash_valid(const Snapshot& s) {
 }
 
 namespace {
-void put_snapshot(Writer& w, Seq position, const Bytes& app_state,
-                  std::span<const SnapshotClient> clients, const Digest& state_hash) {
-  w.u8(kSnapshotTag);
-  put(w, position);
-  w.bytes(app_state);
-  put_clients(w, clients);
-  w.digest(state_hash);
+// A snapshot is appended piece by piece to a vector reserved to its exact size: every
+// PBFT replica encodes one of a few hundred KB at every checkpoint, and a Writer sized
+// first with a counting pass zero-filled the whole buffer (resize) before writing it.
+// Appending with insert() into reserved capacity copies each piece once and nothing else.
+void append(Bytes& out, std::span<const std::uint8_t> bytes) {
+  out.insert(out.end(), bytes.begin(), bytes.end());
+}
+
+std::size_t window_size(const SnapshotClient& c) {
+  if (c.encoded_window) return c.encoded_window->size();
+  std::size_t n = 0;
+  for (const auto& [id, result] : c.entry->recent) n += 8 + 4 + result.size();
+  return n;
+}
+
+// Byte for byte what a Writer gives for: u8 tag, position, bytes(app_state), u32 client
+// count, per client (id, last_request, bytes(last_result), floor, u32 window length, the
+// window's entries as append_window_entry writes them), the state hash.
+std::size_t snapshot_size(const Bytes& app_state, std::span<const SnapshotClient> clients) {
+  std::size_t n = 1 + 8 + 4 + app_state.size() + 4 + sizeof(Digest);
+  for (const auto& c : clients)
+    n += 4 + 8 + 4 + c.entry->last_result.size() + 8 + 4 + window_size(c);
+  return n;
+}
+
+void append_client(Bytes& out, const SnapshotClient& c) {
+  const ClientEntry& e = *c.entry;
+  FieldPack<4 + 8 + 4> head;
+  head.id(c.id);
+  head.id(e.last_request);
+  head.u32(static_cast<std::uint32_t>(e.last_result.size()));
+  append(out, head.view());
+  append(out, e.last_result);
+  FieldPack<8 + 4> tail;
+  tail.id(e.floor);
+  tail.u32(static_cast<std::uint32_t>(e.recent.size()));
+  append(out, tail.view());
+  if (c.encoded_window) {
+    append(out, *c.encoded_window);
+  } else {
+    for (const auto& [id, result] : e.recent) append_window_entry(out, id, result);
+  }
 }
 }  // namespace
 
-// Sized first, then written into one allocation: a PBFT replica encodes a snapshot at
-// every checkpoint, and growing the buffer by doubling copied it twice over.
 Bytes encode_snapshot(Seq position, const Bytes& app_state, std::span<const SnapshotClient> clients,
                       const Digest& state_hash) {
-  Writer size(Writer::Mode::count);
-  put_snapshot(size, position, app_state, clients, state_hash);
-  Writer w;
-  w.reserve(size.size());
-  put_snapshot(w, position, app_state, clients, state_hash);
-  return w.take();
+  Bytes out;
+  out.reserve(snapshot_size(app_state, clients));
+  FieldPack<1 + 8 + 4> head;
+  head.u8(kSnapshotTag);
+  head.id(position);
+  head.u32(static_cast<std::uint32_t>(app_state.size()));
+  append(out, head.view());
+  append(out, app_state);
+  FieldPack<4> count;
+  count.u32(static_cast<std::uint32_t>(clients.size()));
+  append(out, count.view());
+  for (const auto& c : clients) append_client(out, c);
+  append(out, state_hash.bytes);
+  return out;
 }
 
 Bytes encode_snapshot(Seq position, const Bytes& app_state,
