@@ -3,6 +3,7 @@
 #include <cstring>
 #include <map>
 #include <string_view>
+#include <vector>
 
 #include "protocols/common/codec.hpp"
 #include "protocols/smr/hash_input.hpp"
@@ -108,6 +109,15 @@ struct Entry {
   Digest digest;  // entry_digest(key, value)
 };
 
+// Integer keys below this are kept in a vector by index (see KvApplication::dense_).
+constexpr std::uint32_t kDenseIndexes = 1u << 14;
+
+// The index of a key kept in the vector, or nullptr for a key kept in the map.
+const std::uint32_t* dense_index(const Key& k) {
+  const auto* i = std::get_if<std::uint32_t>(&k.id);
+  return i && *i < kDenseIndexes ? i : nullptr;
+}
+
 // The store itself: a sorted map, so the snapshot (and thus the state hash) is canonical.
 class KvApplication : public Application {
  public:
@@ -136,7 +146,13 @@ class KvApplication : public Application {
     Writer w;
     w.u8(kSnapshotTag);
     w.u32(key_space_);
-    w.u32(static_cast<std::uint32_t>(store_.size()));
+    w.u32(static_cast<std::uint32_t>(size()));
+    for (std::uint32_t i = 0; i < dense_.size(); ++i) {
+      if (!dense_[i].present) continue;
+      w.u8(kIndexKey);
+      w.u32(i);
+      w.bytes(dense_[i].entry.value);
+    }
     for (const auto& [k, e] : store_) {
       put_key(w, k);
       w.bytes(e.value);
@@ -147,13 +163,23 @@ class KvApplication : public Application {
   bool restore(const Bytes& snapshot) override {
     auto decoded = decode_all(snapshot, [&](Reader& r) { return decode_store(r, key_space_); });
     if (!decoded) return false;
+    std::vector<Slot> dense;
+    std::size_t dense_count = 0;
     std::map<Key, Entry> store;
     Digest sum;
     for (auto& [k, v] : *decoded) {
       const Digest d = entry_digest(k, v);
       sum = digest_add(sum, d);
-      store.emplace_hint(store.end(), k, Entry{std::move(v), d});
+      if (const auto* i = dense_index(k)) {
+        if (*i >= dense.size()) dense.resize(*i + 1);
+        dense[*i] = Slot{Entry{std::move(v), d}, true};
+        ++dense_count;
+      } else {
+        store.emplace_hint(store.end(), k, Entry{std::move(v), d});
+      }
     }
+    dense_ = std::move(dense);
+    dense_count_ = dense_count;
     store_ = std::move(store);
     sum_ = sum;
     return true;
@@ -161,7 +187,7 @@ class KvApplication : public Application {
 
   Digest state_hash() const override { return state_hash(nullptr); }
   Digest state_hash(const DigestMemo* memo) const override {
-    return store_hash(key_space_, store_.size(), sum_, memo);
+    return store_hash(key_space_, size(), sum_, memo);
   }
 
  private:
@@ -193,9 +219,10 @@ class KvApplication : public Application {
   // value into the old one's buffer (same size in the usual workload): no allocation, and
   // no vector for the operation's value is built before it.
   Bytes put(const Key& k, std::span<const std::uint8_t> value, const DigestMemo* memo) {
+    if (const auto* i = dense_index(k)) return put_dense(*i, k, value, memo);
     auto it = store_.lower_bound(k);
     const bool present = it != store_.end() && !(k < it->first);
-    if (!present && store_.size() >= kMaxEntries) return error_result("store full");
+    if (!present && size() >= kMaxEntries) return error_result("store full");
     const Digest d = entry_digest(k, value, memo);
     if (present) {
       sum_ = digest_sub(sum_, it->second.digest);
@@ -208,15 +235,44 @@ class KvApplication : public Application {
     return status_result(Status::ok);
   }
 
-  Bytes get(const Key& k) const {
+  // put() for a key kept in dense_: the same checks, digests and result.
+  Bytes put_dense(std::uint32_t i, const Key& k, std::span<const std::uint8_t> value,
+                  const DigestMemo* memo) {
+    const bool present = i < dense_.size() && dense_[i].present;
+    if (!present && size() >= kMaxEntries) return error_result("store full");
+    const Digest d = entry_digest(k, value, memo);
+    if (i >= dense_.size()) dense_.resize(i + 1);
+    Slot& slot = dense_[i];
+    if (present) {
+      sum_ = digest_sub(sum_, slot.entry.digest);
+    } else {
+      slot.present = true;
+      ++dense_count_;
+    }
+    slot.entry.value.assign(value.begin(), value.end());
+    slot.entry.digest = d;
+    sum_ = digest_add(sum_, d);
+    return status_result(Status::ok);
+  }
+
+  const Entry* find(const Key& k) const {
+    if (const auto* i = dense_index(k))
+      return *i < dense_.size() && dense_[*i].present ? &dense_[*i].entry : nullptr;
     auto it = store_.find(k);
-    if (it == store_.end()) return status_result(Status::not_found);
-    return value_result(it->second.value);
+    return it != store_.end() ? &it->second : nullptr;
+  }
+
+  std::size_t size() const { return dense_count_ + store_.size(); }
+
+  Bytes get(const Key& k) const {
+    const Entry* e = find(k);
+    if (!e) return status_result(Status::not_found);
+    return value_result(e->value);
   }
 
   Bytes cas(const Op& op, const DigestMemo* memo) {
-    auto it = store_.find(op.key);
-    const Bytes* current = it != store_.end() ? &it->second.value : nullptr;
+    const Entry* e = find(op.key);
+    const Bytes* current = e ? &e->value : nullptr;
     const bool expected = current ? op.expected && *op.expected == *current : !op.expected;
     if (!expected) {
       return encode_result(
@@ -225,9 +281,22 @@ class KvApplication : public Application {
     return put(op.key, op.value, memo);
   }
 
+  // The store is dense_ and store_ together. Integer keys below kDenseIndexes are found by
+  // index in dense_ (grown to the highest such index written): a put or get of one, nearly
+  // every operation of the simulator's workloads, walked a tree of keys before, each node
+  // a likely cache miss with seven simulated replicas. Every other key (names, indexes of
+  // a larger key space) is in store_, a sorted map. The slots in index order and then the
+  // map are the store in key order (every index before every name, indexes by value), so
+  // the snapshot is canonical as before.
+  struct Slot {
+    Entry entry;
+    bool present = false;
+  };
   std::uint32_t key_space_;
+  std::vector<Slot> dense_;
+  std::size_t dense_count_ = 0;  // slots present
   std::map<Key, Entry> store_;
-  Digest sum_;  // sum of entry_digest over store_
+  Digest sum_;  // sum of entry_digest over the store
 };
 
 }  // namespace
