@@ -1,5 +1,6 @@
 #include "protocols/smr/kv.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <string_view>
@@ -53,6 +54,19 @@ Bytes error_result(std::string reason) {
 // Writer starts at 128 bytes): byte for byte what encode_result writes for them.
 Bytes status_result(Status s) {
   return Bytes{static_cast<std::uint8_t>(s)};
+}
+// Status::cas_failed with the current value, if any: what encode_result writes for it.
+Bytes cas_failed_result(const Bytes* current) {
+  Bytes out;
+  out.reserve(2 + (current ? 4 + current->size() : 0));
+  out.push_back(static_cast<std::uint8_t>(Status::cas_failed));
+  out.push_back(current ? 1 : 0);
+  if (current) {
+    for (int i = 0; i < 4; ++i)
+      out.push_back(static_cast<std::uint8_t>(current->size() >> (8 * i)));
+    out.insert(out.end(), current->begin(), current->end());
+  }
+  return out;
 }
 Bytes value_result(const Bytes& value) {  // Status::value
   Bytes out(1 + 4 + value.size());
@@ -196,8 +210,8 @@ class KvApplication : public Application {
     return !i || *i < key_space_;
   }
 
-  // A put or get of an integer key in the key space, read in place: building an Op (a key
-  // variant, an optional and a value) through the general decoder cost more than the
+  // A put, get or cas of an integer key in the key space, read in place: building an Op (a
+  // key variant, an optional and a value) through the general decoder cost more than the
   // store's lookup, and nearly every operation is one of these. Anything else, including
   // every malformed input, returns nullopt and takes the general path, so the result is
   // the same either way.
@@ -208,11 +222,42 @@ class KvApplication : public Application {
     if (index >= key_space_) return std::nullopt;
     if (op[0] == static_cast<std::uint8_t>(OpKind::get) && op.size() == kKeyEnd)
       return get(Key::index(index));
+    if (op[0] == static_cast<std::uint8_t>(OpKind::cas)) return apply_indexed_cas(op, index, memo);
     if (op[0] != static_cast<std::uint8_t>(OpKind::put) || op.size() < kKeyEnd + 4)
       return std::nullopt;
     const std::uint32_t length = load_le32(op.data() + kKeyEnd);
     if (length > kMaxValueBytes || op.size() - (kKeyEnd + 4) != length) return std::nullopt;
     return put(Key::index(index), op.subspan(kKeyEnd + 4), memo);
+  }
+
+  // A cas of an integer key, read in place as apply_indexed reads a put (a tenth of the
+  // simulator's operations: decode_op built an Op with two vectors for each, and the
+  // failed case's result went through a Writer). The same checks as decode_op (a canonical
+  // boolean, lengths within kMaxValueBytes and the input, no trailing bytes); anything
+  // else returns nullopt and takes the general path.
+  std::optional<Bytes> apply_indexed_cas(std::span<const std::uint8_t> op, std::uint32_t index,
+                                         const DigestMemo* memo) {
+    std::size_t at = 1 + 1 + 4;  // op, key kind, index
+    if (op.size() <= at || op[at] > 1) return std::nullopt;
+    const bool has_expected = op[at++] == 1;
+    std::span<const std::uint8_t> expected;
+    if (has_expected) {
+      if (op.size() - at < 4) return std::nullopt;
+      const std::uint32_t length = load_le32(op.data() + at);
+      at += 4;
+      if (length > kMaxValueBytes || op.size() - at < length) return std::nullopt;
+      expected = op.subspan(at, length);
+      at += length;
+    }
+    if (op.size() - at < 4) return std::nullopt;
+    const std::uint32_t length = load_le32(op.data() + at);
+    at += 4;
+    if (length > kMaxValueBytes || op.size() - at != length) return std::nullopt;
+    const Key key = Key::index(index);
+    const Entry* e = find(key);
+    const bool matches = e ? has_expected && std::ranges::equal(expected, e->value) : !has_expected;
+    if (!matches) return cas_failed_result(e ? &e->value : nullptr);
+    return put(key, op.subspan(at), memo);
   }
 
   // One lookup: the position found is also where a new key goes. An overwrite copies the

@@ -181,8 +181,8 @@ kv::Result model_apply(std::map<kv::Key, Bytes>& store, std::uint32_t keys, cons
 }
 
 // Well-formed operations, and the same bytes cut short, extended or with a forged length
-// field: apply() reads puts and gets of integer keys in place and everything else through
-// the general decoder, and the two must never disagree at the boundary.
+// field: apply() reads puts, gets and cas of integer keys in place and everything else
+// through the general decoder, and the two must never disagree at the boundary.
 rc::Gen<Bytes> operation_bytes(std::uint32_t keys) {
   const auto key =
       rc::gen::oneOf(rc::gen::map(rc::gen::inRange<std::uint32_t>(0, keys + 2), kv::Key::index),
@@ -210,12 +210,18 @@ rc::Gen<Bytes> operation_bytes(std::uint32_t keys) {
           case 4:
             if (b.size() > 1) b[1] = x % 3;  // the key kind
             break;
+          case 5:
+            if (b.size() > 7) b[7] = x;  // a cas's first length field, a put's value
+            break;
+          case 6:  // a cas's last length field (before a value of up to 2 bytes)
+            if (b.size() > 11) b[b.size() - 4 - (x % 3)] = x;
+            break;
           default:
             break;
         }
         return b;
       },
-      op, rc::gen::inRange(0, 8), rc::gen::arbitrary<std::uint8_t>());
+      op, rc::gen::inRange(0, 9), rc::gen::arbitrary<std::uint8_t>());
 }
 
 }  // namespace
