@@ -292,9 +292,23 @@ Bytes StateMachine::encoded_snapshot() const {
   return encode_snapshot(position_, app_->snapshot(), table, state_hash_);
 }
 
+const std::optional<Snapshot>& StateMachine::last_durable_snapshot() const {
+  if (durable_undecoded_) {
+    durable_snapshot_ = decode_snapshot(durable_bytes_);
+    durable_undecoded_ = false;
+  }
+  return durable_snapshot_;
+}
+
+// The bytes are encoded_snapshot()'s (encode_snapshot(take_snapshot()), from the reply
+// windows kept encoded), and a copy of them, in the previous copy's buffer, is all that is
+// kept of the snapshot itself.
 void StateMachine::take_durable_snapshot(Effects& out) {
-  durable_snapshot_ = take_snapshot();
-  out.persist(kSnapshotKey, encode_snapshot(*durable_snapshot_));
+  Bytes bytes = encoded_snapshot();
+  durable_bytes_.assign(bytes.begin(), bytes.end());
+  durable_undecoded_ = true;
+  durable_snapshot_.reset();
+  out.persist(kSnapshotKey, std::move(bytes));
   // Only after the snapshot is durable may the log entries it covers go.
   erase_log_up_to(position_, out);
   commands_since_snapshot_ = 0;
@@ -311,6 +325,7 @@ void StateMachine::reset_to_initial() {
   clients_.clear();
   commands_since_snapshot_ = 0;
   durable_snapshot_.reset();
+  durable_undecoded_ = false;
   log_first_ = Seq(1);
   rebuild_client_digests();
   recompute_state_hash();
@@ -333,6 +348,7 @@ bool StateMachine::load_snapshot(const Snapshot& s) {
   state_hash_ = s.state_hash;
   commands_since_snapshot_ = 0;
   durable_snapshot_ = s;
+  durable_undecoded_ = false;
   return true;
 }
 

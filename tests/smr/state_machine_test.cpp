@@ -103,6 +103,41 @@ TEST_CASE("state machine: equal histories give equal hashes, different ones diff
   CHECK(run("b") != run("x"));
 }
 
+TEST_CASE("state machine: a durable snapshot is the state when it was taken, as persisted") {
+  // Interval 5, three commands per batch: durable snapshots after batches 2, 4, 6, ...
+  StateMachine sm(make_application(AppKind::kv, 10), 5);
+  CHECK_FALSE(sm.last_durable_snapshot());
+  std::optional<Snapshot> expected;
+  Bytes persisted;
+  std::uint64_t id = 0;
+  for (std::uint64_t b = 1; b <= 9; ++b) {
+    Effects out;
+    ++id;
+    sm.execute(make_batch({put_req(1, id, b % 10, "v" + std::to_string(b)),
+                           put_req(2, id, (b + 3) % 10, "w"), put_req(3, id + 70, 0, "x")}),
+               View(0), b, out);
+    for (const auto& e : out.list)
+      if (const auto* p = std::get_if<PersistEffect>(&e); p && p->key == kSnapshotKey) {
+        expected = sm.take_snapshot();  // the state right after the batch that took it
+        persisted = p->value;
+      }
+    // Asked for at once or only after more batches: the snapshot taken then, not now.
+    if (b % 3 != 0) continue;
+    REQUIRE(expected);
+    REQUIRE(sm.last_durable_snapshot());
+    CHECK(*sm.last_durable_snapshot() == *expected);
+    CHECK(persisted == encode_snapshot(*expected));
+  }
+  CHECK(sm.last_durable_snapshot()->position == Seq(8));
+  // A snapshot installed by state transfer is the durable one from then on.
+  StateMachine other(make_application(AppKind::kv, 10), 5);
+  Effects out;
+  other.execute(make_batch({put_req(4, 1, 1, "o")}), View(0), 1, out);
+  REQUIRE(sm.install_snapshot(other.take_snapshot(), out));
+  REQUIRE(sm.last_durable_snapshot());
+  CHECK(*sm.last_durable_snapshot() == other.take_snapshot());
+}
+
 TEST_CASE("state machine: snapshots every k commands and erases the covered log") {
   StateMachine sm(make_application(AppKind::kv, 10), 3);
   DurableStore store;
