@@ -25,6 +25,7 @@ constexpr std::uint32_t kMaxLogEntries = 1u << 16;
 // Lower bounds on encoded sizes, so a forged length cannot force a large allocation.
 constexpr std::size_t kSignatureBytes = 64;
 constexpr std::size_t kMinPrepareBytes = 1 + 8 + 8 + 32 + 4 + kSignatureBytes;
+static_assert(kMinPrepareBytes == kEncodedPrepareBytes, "a PREPARE has one encoded size");
 constexpr std::size_t kMinCheckpointBytes = 1 + 8 + 32 + 4 + kSignatureBytes;
 constexpr std::size_t kMinPrePrepareBytes = 1 + 8 + 8 + 32 + 4 + 4 + kSignatureBytes;
 constexpr std::size_t kMinViewChangeBytes = 1 + 8 + 8 + 32 + 4 + 4 + 4 + kSignatureBytes;

@@ -203,6 +203,12 @@ void encode_prepared(Writer& w, const PrePrepare& pp, const std::vector<Prepare>
 PreparedCertificate decode_prepared_certificate(Reader& r);
 // The prepares of a certificate alone (a durable slot stores them beside its pre-prepare).
 void encode(Writer& w, const std::vector<Prepare>& prepares);
+// encode(w, prepares)'s size: a count, then each PREPARE (tag, view, seq, digest, replica,
+// signature), so a record can be reserved at once instead of grown by doubling.
+inline constexpr std::size_t kEncodedPrepareBytes = 1 + 8 + 8 + 32 + 4 + 64;
+inline std::size_t encoded_size(const std::vector<Prepare>& prepares) {
+  return 4 + prepares.size() * kEncodedPrepareBytes;
+}
 std::vector<Prepare> decode_prepares(Reader& r);
 void encode(Writer& w, const CheckpointTransfer& c);
 // The same bytes as encode(CheckpointTransfer{...}), without copying the snapshot into one.

@@ -64,6 +64,7 @@ void PbftReplica::persist_slot(Seq n, const Slot& slot) {
 // view and digest match, so a record left from an earlier view's pre-prepare is ignored.
 void PbftReplica::persist_prepares(Seq n, const Slot& slot) {
   Writer w;
+  w.reserve(encoded_size(slot.prepared->prepares));
   encode(w, slot.prepared->prepares);
   out_->persist(slot_key(kPreparesPrefix, n), w.take());
 }

@@ -145,3 +145,17 @@ TEST_CASE("the durable checkpoint record holds encode_checkpoint_transfer's byte
   encode_checkpoint_transfer(empty, Seq(0), Digest{}, {}, {});
   REQUIRE(checkpoint_transfer_record(Seq(0), Digest{}, {}, {}) == empty.bytes());
 }
+
+TEST_CASE("encoded_size of a list of prepares is the size encode writes, and the list decodes") {
+  Keys k;
+  auto pp = pre_prepare(k, View(2), Seq(9), {request(k, 1, 1)}, 2);
+  std::vector<Prepare> prepares;
+  for (std::uint32_t who = 0; who <= 7; ++who) {
+    Writer w;
+    encode(w, prepares);
+    CHECK(w.bytes().size() == encoded_size(prepares));
+    Reader r(w.bytes());
+    CHECK(decode_prepares(r) == prepares);
+    prepares.push_back(prepare(k, pp, who % 4));
+  }
+}
