@@ -157,7 +157,10 @@ void PbftReplica::recover_log(const DurableStore& store) {
       default:
         throw DecodeError("bad slot certificate kind");
     }
-    if (pp->seq <= low_) continue;
+    // A replica only ever accepts pre-prepares within its watermarks, and the low one
+    // has not fallen since: a record above low + L is not one it wrote (the log is a ring
+    // over the window and would grow to reach it).
+    if (pp->seq <= low_ || pp->seq.value - low_.value > config_.log_window) continue;
     if (auto same = recover_prepares(store, *pp)) prepared = PreparedProof{pp, std::move(*same)};
     Slot& slot = slot_at(pp->seq);
     slot.prepared = std::move(prepared);

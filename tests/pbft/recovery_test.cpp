@@ -103,3 +103,21 @@ TEST_CASE("restart: stored prepares count only for the pre-prepare they match") 
   REQUIRE(vcs.size() == 1);
   REQUIRE(vcs[0].prepared.empty());
 }
+
+TEST_CASE("restart: a stored slot record above the high watermark is ignored") {
+  // Not one the replica wrote (it accepts pre-prepares within its watermarks only): a
+  // damaged store must neither be believed nor make the ring-shaped slot log grow to reach it.
+  Keys k;
+  RecordingHost h(make(small_params(), 2, k));
+  h.start();
+  const Seq far(std::uint64_t{1} << 60);
+  Writer w;
+  encode(w, pre_prepare(k, View(0), far, {request(k, 1, 1)}, 0));
+  w.u8(0);  // no prepared certificate
+  h.store[numbered_key("pbft/log/", far.value)] = w.take();
+  restart(h, k, 2);
+  REQUIRE(h.replica().status().committed == Seq(0));
+  // The replica still takes the first slot of its window normally.
+  auto a = pre_prepare(k, View(0), Seq(1), {request(k, 1, 2)}, 0);
+  REQUIRE(sent<Prepare>(h.deliver(NodeId(0), pbft::Message{a})).size() == 1);
+}
