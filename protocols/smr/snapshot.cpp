@@ -112,48 +112,6 @@ Digest client_digest(ClientId c, const ClientEntry& e) {
   return digest_add(client_header_digest(c, e), reply_cache_digest(c, e));
 }
 
-// Both digests read as 256-bit little-endian integers; the sum wraps modulo 2^256. Four
-// 64-bit limbs with carries: a byte loop was a visible cost (two of these per executed
-// request, two per touched client per batch, two per kv write).
-namespace {
-std::uint64_t load_limb(const Digest& d, std::size_t i) {
-  std::uint64_t v;
-  std::memcpy(&v, d.bytes.data() + 8 * i, 8);
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
-  return v;
-}
-void store_limb(Digest& d, std::size_t i, std::uint64_t v) {
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
-  std::memcpy(d.bytes.data() + 8 * i, &v, 8);
-}
-}  // namespace
-
-Digest digest_add(const Digest& a, const Digest& b) {
-  Digest out;
-  std::uint64_t carry = 0;
-  for (std::size_t i = 0; i < 4; ++i) {
-    const std::uint64_t x = load_limb(a, i), y = load_limb(b, i);
-    const std::uint64_t s = x + y;
-    const std::uint64_t t = s + carry;
-    carry = static_cast<std::uint64_t>(s < x) | static_cast<std::uint64_t>(t < s);
-    store_limb(out, i, t);
-  }
-  return out;
-}
-
-Digest digest_sub(const Digest& a, const Digest& b) {
-  Digest out;
-  std::uint64_t borrow = 0;
-  for (std::size_t i = 0; i < 4; ++i) {
-    const std::uint64_t x = load_limb(a, i), y = load_limb(b, i);
-    const std::uint64_t d = x - y;
-    const std::uint64_t t = d - borrow;
-    borrow = static_cast<std::uint64_t>(x < y) | static_cast<std::uint64_t>(d < borrow);
-    store_limb(out, i, t);
-  }
-  return out;
-}
-
 Digest client_table_digest(const std::map<ClientId, ClientEntry>& clients) {
   Digest sum;
   for (const auto& [c, e] : clients) sum = digest_add(sum, client_digest(c, e));

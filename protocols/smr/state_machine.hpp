@@ -19,6 +19,7 @@
 #include "protocols/common/client_map.hpp"
 #include "protocols/common/host.hpp"
 #include "protocols/smr/application.hpp"
+#include "protocols/smr/digest_sum.hpp"
 
 namespace knhk::smr {
 
@@ -116,9 +117,8 @@ Digest client_header_digest(ClientId c, const ClientEntry& e);
 // A client's share of the table digest: its header plus its reply elements.
 Digest client_digest(ClientId c, const ClientEntry& e);
 Digest client_table_digest(const std::map<ClientId, ClientEntry>& clients);
-// Digests as 256-bit little-endian integers, modulo 2^256.
-Digest digest_add(const Digest& a, const Digest& b);
-Digest digest_sub(const Digest& a, const Digest& b);
+// Digests as 256-bit little-endian integers, modulo 2^256: digest_add and digest_sub, inline
+// in digest_sum.hpp.
 // True when s.state_hash matches its contents (the app state hashed by snapshot_state_hash).
 bool snapshot_hash_valid(const Snapshot& s);
 

@@ -35,6 +35,32 @@ TEST_CASE("state hash: digest_add and digest_sub are inverse and carry across by
   CHECK(digest_sub(digest_add(x, y), y) == x);
 }
 
+TEST_CASE("state hash: digest_add and digest_sub are byte-wise sums modulo 2^256") {
+  // The definition, one byte at a time with a carry (digest_sum.hpp works on 64-bit limbs).
+  const auto reference = [](const Digest& a, const Digest& b, bool subtract) {
+    Digest out;
+    int carry = 0;
+    for (std::size_t i = 0; i < a.bytes.size(); ++i) {
+      int v = subtract ? a.bytes[i] - b.bytes[i] - carry : a.bytes[i] + b.bytes[i] + carry;
+      carry = subtract ? (v < 0 ? 1 : 0) : (v > 0xff ? 1 : 0);
+      out.bytes[i] = static_cast<std::uint8_t>(v & 0xff);
+    }
+    return out;
+  };
+  rc::prop("limb sums equal byte sums", [&] {
+    Digest a, b;
+    // Bytes of 0x00 and 0xff often, so that carries and borrows run across limbs.
+    const auto byte =
+        rc::gen::weightedOneOf<std::uint8_t>({{2, rc::gen::just<std::uint8_t>(0)},
+                                              {2, rc::gen::just<std::uint8_t>(0xff)},
+                                              {3, rc::gen::arbitrary<std::uint8_t>()}});
+    for (auto& x : a.bytes) x = *byte;
+    for (auto& x : b.bytes) x = *byte;
+    RC_ASSERT(digest_add(a, b) == reference(a, b, false));
+    RC_ASSERT(digest_sub(a, b) == reference(a, b, true));
+  });
+}
+
 TEST_CASE("state hash: the incremental hash equals the from-scratch hash after random runs") {
   rc::prop("state_hash() == compute_state_hash(snapshot contents)", [] {
     auto ops = *rc::gen::container<
