@@ -5,6 +5,9 @@
 #include <ostream>
 #include <stdexcept>
 
+#define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack (digest() copies the stream)
+#include <xxhash.h>
+
 namespace knhk::sim {
 
 const char* to_string(TraceKind k) {
@@ -41,8 +44,14 @@ const char* to_string(TraceKind k) {
   return "?";
 }
 
-Trace::Trace() : block_(kBlockBytes + kSlackBytes) {
+Trace::Trace() : block_(kBlockBytes + kSlackBytes), stream_(XXH3_createState()) {
+  if (!stream_) throw std::bad_alloc();
+  XXH3_128bits_reset(stream_.get());
   line_.reserve(256);
+}
+
+void Trace::StreamDeleter::operator()(XXH3_state_s* s) const {
+  XXH3_freeState(s);
 }
 
 Trace::~Trace() = default;
@@ -328,18 +337,19 @@ void Trace::record_message_slowly(Time t, TraceKind kind, Principal node, Princi
 
 // Hashes the full block and moves what ran past its end to the start of the next.
 void Trace::spill_full_block() {
-  Hasher h;
-  h.update(chain_.bytes);
-  h.update(std::span<const std::uint8_t>(block_.data(), kBlockBytes));
-  chain_ = h.finish();
+  XXH3_128bits_update(stream_.get(), block_.data(), kBlockBytes);
   used_ -= kBlockBytes;
   std::memcpy(block_.data(), block_.data() + kBlockBytes, used_);
 }
 
 Digest Trace::digest() const {
+  XXH3_state_t stream;
+  XXH3_copyState(&stream, stream_.get());
+  XXH3_128bits_update(&stream, block_.data(), used_);
+  XXH128_canonical_t all;
+  XXH128_canonicalFromHash(&all, XXH3_128bits_digest(&stream));
   Hasher h;
-  h.update(chain_.bytes);
-  h.update(std::span<const std::uint8_t>(block_.data(), used_));
+  h.update(std::span<const std::uint8_t>(all.digest, sizeof all.digest));
   h.update_u64(events_);
   return h.finish();
 }
