@@ -2,6 +2,9 @@
 
 #include <sodium.h>
 
+#define XXH_INLINE_ALL  // keyed_hash64 hashes short inputs: no call into the library
+#include <xxhash.h>
+
 #include <cstring>
 #include <stdexcept>
 
@@ -81,25 +84,10 @@ const char* to_string(CryptoScheme s) {
   return s == CryptoScheme::sim ? "sim" : "ed25519";
 }
 
+// XXH3-64 seeded with the key: MACs and signatures hash short bodies (20-100 bytes), where
+// XXH3 needs about a third of the instructions of the word-at-a-time mix64 loop it replaced.
 std::uint64_t keyed_hash64(std::uint64_t key, std::span<const std::uint8_t> data) {
-  std::uint64_t h = mix64(key ^ (data.size() * 0x9e3779b97f4a7c15ULL));
-  std::size_t i = 0;
-  for (; i + 8 <= data.size(); i += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, data.data() + i, 8);
-    h = mix64(h ^ word) + 0x9e3779b97f4a7c15ULL;
-  }
-  std::uint64_t tail = 0;
-  const std::size_t left = data.size() - i;
-  if (left > 0 && data.size() >= 8) {
-    // The last eight bytes in one load, shifted so the `left` unread ones end up low:
-    // the same value as the byte loop below, which a MAC'd body would run up to 7 times.
-    std::memcpy(&tail, data.data() + data.size() - 8, 8);
-    tail >>= 8 * (8 - left);
-  } else {
-    for (std::size_t j = 0; i < data.size(); ++i, ++j) tail |= std::uint64_t{data[i]} << (8 * j);
-  }
-  return mix64(h ^ tail ^ key);
+  return XXH3_64bits_withSeed(data.data(), data.size(), key);
 }
 
 std::uint64_t SimKeyRing::secret(Principal p) const {

@@ -39,8 +39,8 @@ class Verifier {
                       const Signature& sig) const = 0;
 };
 
-// Fast keyed 64-bit hash used by the sim scheme (not cryptographic; nothing in a
-// simulation searches for collisions).
+// Fast keyed 64-bit hash used by the sim scheme: XXH3-64 with `key` as its seed (not
+// cryptographic; nothing in a simulation searches for collisions).
 std::uint64_t keyed_hash64(std::uint64_t key, std::span<const std::uint8_t> data);
 
 // Deterministic keys for a simulated cluster: every secret derives from the seed.
