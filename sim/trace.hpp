@@ -3,9 +3,9 @@
 //
 // A running digest covers every event whether or not a file is written, so a run always
 // has a fingerprint. To stay cheap it is taken over a compact binary encoding of each event (the
-// same fields, in the same order, as the JSON line, as varints with type names interned), buffered
-// and hashed in blocks; the JSON text is formatted only when a sink is attached. Same config + seed
-// ⇒ same events ⇒ same digest and same file.
+// same fields, in the same order, as the JSON line, as fixed-width words with type names interned),
+// buffered and hashed in blocks; the JSON text is formatted only when a sink is attached. Same
+// config + seed ⇒ same events ⇒ same digest and same file.
 //
 // Every message makes two events (its send and its delivery), so those have a path of
 // their own: record_message() takes the type as a handle interned once (intern()) and the
