@@ -24,6 +24,8 @@ struct CommitRecord {
   View view;
   std::uint64_t slot = 0;
   Digest batch_digest;
+  // Each request's client, id and operation only (sim/recorded_batches.hpp): no MACs or
+  // signatures; batch_digest is of the batch as the replica committed it.
   std::shared_ptr<const Batch> batch;
   Digest state_hash;
   std::vector<std::uint32_t> skipped;  // batch indexes not executed (see CommitEffect)

@@ -267,7 +267,8 @@ void Simulation::execute_one(NodeId id, Effect& effect) {
           cancel_timer(id, e.id);
         } else if constexpr (std::is_same_v<E, CommitEffect>) {
           record_.commits.push_back(CommitRecord{now(), id, e.position, e.view, e.slot,
-                                                 e.batch_digest, e.batch, e.state_hash, e.skipped});
+                                                 e.batch_digest, recorded_batches_.compact(e.batch),
+                                                 e.state_hash, e.skipped});
           const std::string digest = e.batch_digest.short_hex();
           TraceEvent t{now(), TraceKind::commit, self};
           t.view = e.view.value;

@@ -23,6 +23,7 @@
 #include "protocols/factory.hpp"
 #include "sim/network.hpp"
 #include "sim/record.hpp"
+#include "sim/recorded_batches.hpp"
 #include "sim/rng.hpp"
 #include "sim/scheduler.hpp"
 #include "sim/trace.hpp"
@@ -163,6 +164,7 @@ class Simulation {
   std::unique_ptr<Network> network_;
   Trace trace_;
   RunRecord record_;
+  RecordedBatches recorded_batches_;
   bool started_ = false;
 
   std::vector<std::unique_ptr<Node>> nodes_;
