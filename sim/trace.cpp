@@ -1,5 +1,6 @@
 #include "sim/trace.hpp"
 
+#include <bit>
 #include <cstring>
 #include <limits>
 #include <ostream>
@@ -147,6 +148,8 @@ namespace {
 // than varints but branch-free: a varint's length depends on its value, and the
 // mispredicted loop exits cost more than hashing the extra bytes with XXH3.
 inline std::uint8_t* put_u64(std::uint8_t* p, std::uint64_t v) {
+  // The digest must not depend on the host's byte order.
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
   std::memcpy(p, &v, sizeof v);
   return p + sizeof v;
 }
