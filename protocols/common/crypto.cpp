@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "protocols/common/digest.hpp"
+#include "protocols/common/endian.hpp"
 #include "protocols/common/session_keys.hpp"
 
 namespace knhk {
@@ -34,7 +35,7 @@ class SimSigner : public Signer {
   Signature sign(std::span<const std::uint8_t> message) const override {
     Signature sig{};
     std::uint64_t tag = keyed_hash64(secret_, message);
-    std::memcpy(sig.data(), &tag, sizeof tag);
+    store_le64(sig.data(), tag);
     return sig;
   }
 
@@ -50,7 +51,7 @@ class SimVerifier : public Verifier {
               const Signature& sig) const override {
     std::uint64_t tag = keyed_hash64(ring_.secret(signer), message);
     Signature expected{};
-    std::memcpy(expected.data(), &tag, sizeof tag);
+    store_le64(expected.data(), tag);
     return expected == sig;
   }
 

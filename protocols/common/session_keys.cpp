@@ -9,6 +9,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "protocols/common/endian.hpp"
+
 namespace knhk {
 namespace {
 
@@ -21,8 +23,8 @@ std::uint64_t sim_pair_key(std::uint64_t seed, Principal a, Principal b) {
   std::uint64_t lo = std::min(principal_code(a), principal_code(b));
   std::uint64_t hi = std::max(principal_code(a), principal_code(b));
   std::array<std::uint8_t, 16> pair{};
-  std::memcpy(pair.data(), &lo, 8);
-  std::memcpy(pair.data() + 8, &hi, 8);
+  store_le64(pair.data(), lo);
+  store_le64(pair.data() + 8, hi);
   return keyed_hash64(seed ^ 0x5e5510e4e75ULL, pair);
 }
 
@@ -36,8 +38,8 @@ class SimSessionKeys : public SessionKeys {
     const XXH128_hash_t h =
         XXH3_128bits_withSeed(message.data(), message.size(), sim_pair_key(seed_, self_, peer));
     Mac m{};
-    std::memcpy(m.data(), &h.low64, 8);
-    std::memcpy(m.data() + 8, &h.high64, 8);
+    store_le64(m.data(), h.low64);
+    store_le64(m.data() + 8, h.high64);
     return m;
   }
 

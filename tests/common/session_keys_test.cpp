@@ -3,6 +3,9 @@
 // and an unknown or same-kind peer has none.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
+#include "protocols/common/crypto.hpp"
 #include "protocols/common/session_keys.hpp"
 
 using namespace knhk;
@@ -56,4 +59,23 @@ TEST_CASE("SessionKeys::check refuses a MAC that differs in any one byte") {
     bad[i] ^= 0x40;
     REQUIRE_FALSE(replica->check(Principal::client(ClientId(3)), body, bad));
   }
+}
+
+// The bytes of a sim signature and a sim MAC are pinned: they go into batch digests, so a
+// run's digests would otherwise depend on the host's byte order (they were copied from
+// integers in host order until 2026-11-26; these are the little-endian values x86 gave).
+TEST_CASE("sim signatures and MACs have fixed bytes on every host (known answers)") {
+  const std::uint8_t knhk[] = {'k', 'n', 'h', 'k'};
+  const Signature sig = SimKeyRing(7).signer(Principal::replica(NodeId(2)))->sign(knhk);
+  const std::array<std::uint8_t, 8> sig_bytes = {0x7a, 0xb1, 0x85, 0xbf, 0x84, 0x1a, 0x16, 0xf6};
+  CHECK(std::equal(sig_bytes.begin(), sig_bytes.end(), sig.begin()));
+
+  const Mac expected = {0xfb, 0xa4, 0x1e, 0x3e, 0x88, 0x16, 0xa4, 0xe1,
+                        0x2e, 0xd6, 0xbc, 0x15, 0xe5, 0xf1, 0x78, 0x8e};
+  const auto client = make_sim_session_keys(7, Principal::client(ClientId(3)));
+  const auto replica = make_sim_session_keys(7, Principal::replica(NodeId(1)));
+  CHECK(client->mac(Principal::replica(NodeId(1)), knhk) == expected);
+  CHECK(replica->mac(Principal::client(ClientId(3)), knhk) ==
+        expected);  // the pair key is symmetric
+  CHECK(replica->check(Principal::client(ClientId(3)), knhk, expected));
 }

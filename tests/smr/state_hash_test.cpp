@@ -232,7 +232,8 @@ TEST_CASE("state hash: clients installed in the written-out header form stay con
   // evicts and raises the floor), then ids above it (becomes relative); client 1 starts a
   // new window.
   for (auto [c, id] : {std::pair{2u, 65u}, {1u, 6u}, {2u, 66u}, {2u, 101u}, {1u, 7u}}) {
-    sm.execute(make_batch({put_req(c, id, c, "v" + std::to_string(id))}), View(0), ++slot, out);
+    sm.execute(make_batch({put_req(c, id, c, std::string("v").append(std::to_string(id)))}),
+               View(0), ++slot, out);
     REQUIRE(sm.state_hash() == from_scratch(sm));
   }
   CHECK(sm.client_entry(ClientId(2))->floor == RequestId(4));

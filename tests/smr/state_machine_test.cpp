@@ -113,7 +113,7 @@ TEST_CASE("state machine: a durable snapshot is the state when it was taken, as 
   for (std::uint64_t b = 1; b <= 9; ++b) {
     Effects out;
     ++id;
-    sm.execute(make_batch({put_req(1, id, b % 10, "v" + std::to_string(b)),
+    sm.execute(make_batch({put_req(1, id, b % 10, std::string("v").append(std::to_string(b))),
                            put_req(2, id, (b + 3) % 10, "w"), put_req(3, id + 70, 0, "x")}),
                View(0), b, out);
     for (const auto& e : out.list)
