@@ -146,9 +146,8 @@ void StateMachine::record_result(ClientState& s, ClientId c, RequestId id, const
     s.window_start += 8 + 4 + buffer.size();
     buffer.assign(result.begin(), result.end());
     e.recent.pop_front();
-    s.replies.pop_front();
     e.recent.emplace_back(id, std::move(buffer));
-    s.replies.push_back(reply);
+    s.replies.push_back(reply);  // full: takes the evicted digest's place
     append_window_entry(s.window, id, result);
     if (s.window_start > s.window.size() - s.window_start) {
       s.window.erase(s.window.begin(),
@@ -157,12 +156,20 @@ void StateMachine::record_result(ClientState& s, ClientId c, RequestId id, const
     }
   } else {
     const std::size_t at = e.insert(id, result);
-    s.replies.insert(s.replies.begin() + static_cast<std::ptrdiff_t>(at), reply);
-    if (e.recent.size() > kReplyCacheWindow) {
+    if (e.recent.size() <= kReplyCacheWindow) {
+      s.replies.insert(s.replies.begin() + static_cast<std::ptrdiff_t>(at), reply);
+    } else {
+      // The window overflows and its oldest entry leaves: the new one itself when it is
+      // the oldest (at 0), else the old front, and the new digest goes one place lower.
       e.floor = std::max(e.floor, e.recent.front().first.next());
-      table_digest_ = digest_sub(table_digest_, s.replies.front());
       e.recent.pop_front();
-      s.replies.pop_front();
+      if (at == 0) {
+        table_digest_ = digest_sub(table_digest_, reply);
+      } else {
+        table_digest_ = digest_sub(table_digest_, s.replies.front());
+        s.replies.pop_front();
+        s.replies.insert(s.replies.begin() + static_cast<std::ptrdiff_t>(at - 1), reply);
+      }
     }
     // Filling the window at its newest end appends; anything else (an id older than
     // others, rare) re-encodes the window.

@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/circular_buffer.hpp>
+
 #include "protocols/common/client_map.hpp"
 #include "protocols/common/host.hpp"
 #include "protocols/smr/application.hpp"
@@ -205,8 +207,11 @@ class StateMachine {
     Digest header;
     std::optional<std::uint64_t> counted_gap;
     // reply_digest of each entry of entry.recent, index for index: an evicted reply is
-    // subtracted without hashing it a second time.
-    std::deque<Digest> replies;
+    // subtracted without hashing it a second time. A ring of the window's size: once full,
+    // the newest digest overwrites the evicted one in place, so the one cache line read to
+    // subtract it is the line written (a deque read its front and wrote its far end: two
+    // lines, both long cold, for every request a replica executes).
+    boost::circular_buffer<Digest> replies{kReplyCacheWindow};
     // entry.recent as a snapshot encodes it, from window_start on (the bytes before it
     // are evicted entries, dropped when they outweigh the live ones): a checkpoint copies
     // each client's window in one piece instead of gathering 64 separate results.

@@ -144,6 +144,36 @@ TEST_CASE("state hash: stays equal to the from-scratch hash while the reply cach
   CHECK(sm.client_entry(ClientId(1))->floor > RequestId(1));
 }
 
+// A full window that takes an id older than some of its entries: the oldest entry leaves,
+// whichever it is. With the even ids 2..128 executed (64 of them), 1 is older than all of
+// them and leaves at once (the floor passes it); then 3 goes second and 2 leaves.
+TEST_CASE("state hash: an out-of-order id entering a full reply window evicts the oldest") {
+  StateMachine sm(make_application(AppKind::kv, 8), 0);
+  std::uint64_t slot = 0;
+  auto run = [&](std::uint64_t id) {
+    Effects out;
+    sm.execute(make_batch({put_req(1, id, id % 8, std::to_string(id))}), View(0), ++slot, out);
+    REQUIRE(sm.state_hash() == from_scratch(sm));
+    REQUIRE(sm.encoded_snapshot() == encode_snapshot(sm.take_snapshot()));
+  };
+  for (std::uint64_t id = 2; id <= 2 * kReplyCacheWindow; id += 2) run(id);
+  const ClientEntry* e = sm.client_entry(ClientId(1));
+  REQUIRE(e->recent.size() == kReplyCacheWindow);
+  REQUIRE(e->floor <= RequestId(1));
+  run(1);
+  e = sm.client_entry(ClientId(1));
+  CHECK(e->recent.size() == kReplyCacheWindow);
+  CHECK(e->recent.front().first == RequestId(2));
+  CHECK(e->floor == RequestId(2));
+  run(3);
+  e = sm.client_entry(ClientId(1));
+  CHECK(e->recent.size() == kReplyCacheWindow);
+  CHECK(e->recent.front().first == RequestId(3));
+  CHECK(e->floor == RequestId(3));
+  run(5);  // again: 3 leaves
+  CHECK(sm.client_entry(ClientId(1))->recent.front().first == RequestId(4));
+}
+
 // The digests are hashed from a stack buffer (hash_input.hpp) that spills into a Hasher
 // for long inputs; both paths must hash exactly the documented field layout.
 TEST_CASE(
