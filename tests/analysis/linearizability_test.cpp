@@ -168,8 +168,9 @@ TEST_CASE("linearizability: a violation deep in a long history is explained mini
   KvHistory h;
   std::int64_t t = 0;
   for (int i = 0; i < 200; ++i) {
-    h.push_back(put(1, t, t + 3, 0, "v" + std::to_string(i)));
-    h.push_back(get(2, t + 1, t + 4, 0, "v" + std::to_string(i)));
+    const std::string value = std::string("v").append(std::to_string(i));
+    h.push_back(put(1, t, t + 3, 0, value));
+    h.push_back(get(2, t + 1, t + 4, 0, value));
     t += 5;
   }
   h.push_back(get(3, t, t + 1, 0, "v10"));  // stale: v199 was written long before
@@ -288,6 +289,8 @@ namespace {
 // An independent brute-force oracle: tries every order (and every subset of pending ops)
 // that respects real time, applying the kv spec directly.
 struct Oracle {
+  Oracle(const KvHistory& history, std::vector<bool> must_match)
+      : h(history), known(std::move(must_match)) {}
   const KvHistory& h;
   std::vector<bool> known;  // result must match; otherwise the op is optional
   std::vector<bool> done = std::vector<bool>(h.size(), false);
@@ -295,28 +298,29 @@ struct Oracle {
 
   bool result_matches(const KvHistoryOp& o, bool must_match, std::optional<Bytes>& state) const {
     auto op = *kv::decode_op(o.operation);
-    kv::Result r;
     auto next = state;
-    switch (op.kind) {
-      case kv::OpKind::put:
-        r = {kv::Status::ok, {}, {}};
-        next = op.value;
-        break;
-      case kv::OpKind::get:
-        r = state ? kv::Result{kv::Status::value, state, {}}
-                  : kv::Result{kv::Status::not_found, {}, {}};
-        break;
-      case kv::OpKind::cas:
-        if (state == op.expected) {
-          r = {kv::Status::ok, {}, {}};
-          next = op.value;
-        } else {
-          r = {kv::Status::cas_failed, state, {}};
-        }
-    }
+    const kv::Result r = apply(op, state, next);
     if (must_match && kv::encode_result(r) != o.result) return false;
     state = next;
     return true;
+  }
+
+  // The model's result of `op` on `state`; `next` becomes the state after it.
+  static kv::Result apply(const kv::Op& op, const std::optional<Bytes>& state,
+                          std::optional<Bytes>& next) {
+    switch (op.kind) {
+      case kv::OpKind::put:
+        next = op.value;
+        return {kv::Status::ok, {}, {}};
+      case kv::OpKind::get:
+        return state ? kv::Result{kv::Status::value, state, {}}
+                     : kv::Result{kv::Status::not_found, {}, {}};
+      case kv::OpKind::cas:
+        if (state != op.expected) return {kv::Status::cas_failed, state, {}};
+        next = op.value;
+        return {kv::Status::ok, {}, {}};
+    }
+    return {kv::Status::error, {}, "unknown op"};
   }
 
   bool search(std::optional<Bytes> state) {
@@ -385,7 +389,7 @@ TEST_CASE("linearizability: agrees with a brute-force oracle on small histories"
     }
     std::vector<bool> completed;
     for (const auto& o : h) completed.push_back(o.complete.has_value());
-    Oracle oracle{h, completed};
+    Oracle oracle(h, completed);
     bool expected = oracle.search(std::nullopt);
     LinearizabilityOptions options;
     options.first_window_ops = *rc::gen::element<std::size_t>(1, 2, 8);
@@ -403,7 +407,7 @@ TEST_CASE("linearizability: agrees with a brute-force oracle on small histories"
       RC_ASSERT(!report.violation->operations.empty());
       RC_LOG() << report.violation->explanation;
       RC_CLASSIFY(report.violation->from_unknown_state, "explained by a window");
-      Oracle again{h, in_core};
+      Oracle again(h, in_core);
       RC_ASSERT(!again.search(std::nullopt));
     }
   });

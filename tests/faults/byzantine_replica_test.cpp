@@ -116,7 +116,8 @@ TEST_CASE("silent sends nothing, replies included, but keeps its timers", "[faul
   Fixture f;
   auto r = f.make(control_for(Behavior::silent));
   f.script->reply = {BroadcastEffect{f.prepare()}, SendEffect{NodeId(2), f.prepare()},
-                     ReplyEffect{ClientId(0), nullptr}, SetTimerEffect{3, Duration::millis_(5)}};
+                     ReplyEffect{ClientId(0), nullptr, nullptr},
+                     SetTimerEffect{3, Duration::millis_(5)}};
   auto out = step(*r);
   REQUIRE(out.list.size() == 1);
   CHECK(std::holds_alternative<SetTimerEffect>(out.list[0]));
@@ -242,7 +243,7 @@ TEST_CASE("twin: inputs and sends are routed by side, timers kept apart", "[faul
   step(*r, from(3));  // on neither side: nobody hears it
   CHECK(f.script->inputs[0].size() == 2);
   CHECK(f.script->inputs[1].size() == 2);
-  auto odd = std::make_shared<const Request>(Request{ClientId(1), RequestId(1), {}, {}});
+  auto odd = std::make_shared<const Request>(Request{ClientId(1), RequestId(1), {}, {}, {}});
   step(*r, ClientRequestInput{odd});
   CHECK(f.script->inputs[1].size() == 3);  // odd clients are twin B's
 

@@ -22,7 +22,7 @@ hotstuff::Proposal proposal(const Signer& s, std::size_t requests) {
   p.block.proposer = NodeId(1);
   for (std::size_t i = 0; i < requests; ++i)
     p.block.batch.push_back(
-        Request{ClientId(static_cast<std::uint32_t>(i)), RequestId(1), {1}, {}});
+        Request{ClientId(static_cast<std::uint32_t>(i)), RequestId(1), {1}, {}, {}});
   hotstuff::sign(p, s);
   return p;
 }
@@ -98,7 +98,7 @@ TEST_CASE("mutate changes exactly one field of a hotstuff vote", "[faults][mutat
 TEST_CASE("client traffic is never mistaken for protocol votes or proposals",
           "[faults][mutations]") {
   Keys k;
-  auto req = make_message(Request{ClientId(0), RequestId(1), {1}, {}});
+  auto req = make_message(Request{ClientId(0), RequestId(1), {1}, {}, {}});
   CHECK_FALSE(is_vote(*req));
   CHECK_FALSE(is_proposal(*req));
   CHECK_FALSE(conflicting_vote(*req, *k.signer));

@@ -71,7 +71,8 @@ class EchoReplica : public Replica {
   }
   void reply(const Request& r, Effects& out) {
     auto reply = make_signed_reply(View(0), r.client, r.id, setup_.id, r.operation, *setup_.signer);
-    out.list.emplace_back(ReplyEffect{r.client, std::make_shared<const Reply>(std::move(reply))});
+    out.list.emplace_back(
+        ReplyEffect{r.client, std::make_shared<const Reply>(std::move(reply)), nullptr});
   }
   ReplicaSetup setup_;
   std::set<std::pair<ClientId, RequestId>> seen_;

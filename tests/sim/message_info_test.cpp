@@ -41,7 +41,7 @@ TEST_CASE("message info: HotStuff proposals give the block's view and height", "
 }
 
 TEST_CASE("message info: client traffic gives the request id", "[sim][trace]") {
-  Request r{ClientId(1), RequestId(42), {}, {}};
+  Request r{ClientId(1), RequestId(42), {}, {}, {}};
   auto info = message_info(Message{r});
   REQUIRE(info.seq == std::optional<std::uint64_t>(42));
   REQUIRE_FALSE(info.view.has_value());
