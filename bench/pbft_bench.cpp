@@ -5,7 +5,10 @@
 // seconds of the simulation, simulated seconds per CPU second, and the trace digest (so a
 // speed-up can be checked to leave the run unchanged).
 //
-//   bench_pbft_bench [--quick] [--seconds S] [--ed25519-seconds S] [--only I]
+//   bench_pbft_bench [--quick] [--seconds S] [--ed25519-seconds S] [--only I] [--repeat N]
+//
+// --repeat N runs each setting N times and ends with each setting's fastest and median CPU
+// time: on a shared machine one run's speed can be off by half (docs/performance.md).
 //
 // Each setting simulates S seconds of load (default 60) plus 2 s of drain. The speed-up
 // is computed from process CPU time (getrusage: user + system), which on a shared machine
@@ -123,12 +126,45 @@ Figures measure(const Setting& setting) {
   return f;
 }
 
+void print_row(const Setting& s, const Figures& f) {
+  if (!f.ok) {
+    std::printf("| %s | %.0f | %lld | error: %s |\n", s.name, s.rate,
+                static_cast<long long>(s.seconds), f.error.c_str());
+    return;
+  }
+  const double simulated = static_cast<double>(s.seconds + 2);
+  std::printf(
+      "| %s | %.0f | %lld | %.0f | %.1f | %.1f | %llu | %llu | %.2f | %.2f | %.1f | %llu | %s "
+      "|\n",
+      s.name, s.rate, static_cast<long long>(s.seconds), f.ops_per_s, f.p50_ms, f.p99_ms,
+      static_cast<unsigned long long>(f.messages), static_cast<unsigned long long>(f.view_changes),
+      f.wall_s, f.cpu_s, simulated / f.cpu_s, static_cast<unsigned long long>(f.events),
+      f.trace_digest.c_str());
+  std::fflush(stdout);
+}
+
+// Each repeated setting's fastest and median CPU time, with the speed-up they give.
+void print_spread(const std::vector<std::pair<const Setting*, std::vector<double>>>& runs) {
+  std::printf(
+      "\n| setting | runs | fastest cpu s | median cpu s | x real time (fastest / median) |\n");
+  std::printf("|---|---:|---:|---:|---:|\n");
+  for (auto [s, times] : runs) {
+    if (times.empty()) continue;
+    std::sort(times.begin(), times.end());
+    const double median = percentile(times, 0.5);
+    const double simulated = static_cast<double>(s->seconds + 2);
+    std::printf("| %s | %zu | %.2f | %.2f | %.1f / %.1f |\n", s->name, times.size(), times.front(),
+                median, simulated / times.front(), simulated / median);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::int64_t seconds = 60, ed_seconds = 60;
   bool quick = false;
   int only = -1;
+  int repeat = 1;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--quick"))
       quick = true;
@@ -138,8 +174,12 @@ int main(int argc, char** argv) {
       only = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--ed25519-seconds") && i + 1 < argc)
       ed_seconds = std::atoll(argv[++i]);
+    else if (!std::strcmp(argv[i], "--repeat") && i + 1 < argc && std::atoi(argv[i + 1]) > 0)
+      repeat = std::atoi(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: %s [--quick] [--seconds S] [--ed25519-seconds S] [--only I]\n",
+      std::fprintf(stderr,
+                   "usage: %s [--quick] [--seconds S] [--ed25519-seconds S] [--only I] "
+                   "[--repeat N]\n",
                    argv[0]);
       return 2;
     }
@@ -157,24 +197,16 @@ int main(int argc, char** argv) {
       "| setting | offered ops/s | sim s | committed ops/s | p50 ms | p99 ms | messages | "
       "view changes | wall s | cpu s | sim s per cpu s | trace events | trace digest |\n");
   std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+  std::vector<std::pair<const Setting*, std::vector<double>>> cpu_times;
   for (std::size_t i = 0; i < settings.size(); ++i) {
     if (only >= 0 && static_cast<std::size_t>(only) != i) continue;
-    const Setting& s = settings[i];
-    Figures f = measure(s);
-    if (!f.ok) {
-      std::printf("| %s | %.0f | %lld | error: %s |\n", s.name, s.rate,
-                  static_cast<long long>(s.seconds), f.error.c_str());
-      continue;
+    cpu_times.emplace_back(&settings[i], std::vector<double>{});
+    for (int run = 0; run < repeat; ++run) {
+      const Figures f = measure(settings[i]);
+      print_row(settings[i], f);
+      if (f.ok) cpu_times.back().second.push_back(f.cpu_s);
     }
-    double simulated = static_cast<double>(s.seconds + 2);
-    std::printf(
-        "| %s | %.0f | %lld | %.0f | %.1f | %.1f | %llu | %llu | %.2f | %.2f | %.1f | %llu | %s "
-        "|\n",
-        s.name, s.rate, static_cast<long long>(s.seconds), f.ops_per_s, f.p50_ms, f.p99_ms,
-        static_cast<unsigned long long>(f.messages),
-        static_cast<unsigned long long>(f.view_changes), f.wall_s, f.cpu_s, simulated / f.cpu_s,
-        static_cast<unsigned long long>(f.events), f.trace_digest.c_str());
-    std::fflush(stdout);
   }
+  if (repeat > 1) print_spread(cpu_times);
   return 0;
 }
