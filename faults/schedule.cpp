@@ -19,9 +19,13 @@ std::string ref(const NodeRef& r) {
 std::string groups_text(const std::vector<Group>& groups) {
   std::string s;
   for (const auto& g : groups) {
-    std::string inner;
-    for (auto id : g) inner += (inner.empty() ? "" : ",") + std::to_string(id);
-    s += (s.empty() ? "" : " ") + ("[" + inner + "]");
+    if (!s.empty()) s += ' ';
+    s += '[';
+    for (std::size_t i = 0; i < g.size(); ++i) {
+      if (i > 0) s += ',';
+      s += std::to_string(g[i]);
+    }
+    s += ']';
   }
   return s;
 }

@@ -2,6 +2,7 @@
 
 #include "sim/verify_cache.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -41,6 +42,9 @@ struct Simulation::Node {
 // The client's retransmission deadline is re-armed lazily like a replica timer (ArmedTimer).
 struct Simulation::Client {
   std::unique_ptr<ClientCore> core;
+  // Its requests not yet completed, by id (increasing), with their index in
+  // record_.operations.
+  std::vector<std::pair<RequestId, std::size_t>> open_operations;
   std::uint32_t timer_generation = 0;
   std::optional<Time> timer_at;  // the deadline the client wants
   std::optional<Time> wake_at;   // the queued wake-up (generation timer_generation)
@@ -520,7 +524,7 @@ RequestId Simulation::submit(ClientId client, Bytes operation) {
   const std::uint32_t c = client.value;
   ClientOutput out;
   const RequestId id = clients_[c]->core->submit(now(), operation, out);
-  operation_index_[{c, id.value}] = record_.operations.size();
+  clients_[c]->open_operations.emplace_back(id, record_.operations.size());
   ClientOperation op;
   op.client = client;
   op.request = id;
@@ -595,13 +599,15 @@ void Simulation::client_handle(std::uint32_t c, ClientOutput& out) {
       send_from(self, Principal::replica(NodeId(r)), msg);
   }
   for (ClientCompletion& done : out.completions) {
-    auto it = operation_index_.find({c, done.id.value});
-    if (it != operation_index_.end()) {
+    auto& open = clients_[c]->open_operations;
+    auto it = std::lower_bound(open.begin(), open.end(), done.id,
+                               [](const auto& entry, RequestId id) { return entry.first < id; });
+    if (it != open.end() && it->first == done.id) {
       ClientOperation& op = record_.operations[it->second];
       op.completed = done.completed;
       op.result = std::move(done.result);
       op.retransmissions = done.retransmissions;
-      operation_index_.erase(it);
+      open.erase(it);
     }
     TraceEvent e{now(), TraceKind::client_complete, self};
     e.seq = done.id.value;

@@ -207,8 +207,6 @@ class Simulation {
   static constexpr std::uint32_t kNoHandle = 0xffffffffu;
   std::vector<std::uint32_t> handle_of_kind_;
   std::vector<TypeCounters*> counters_of_handle_;
-  // Open-loop requests are matched to their record entry by (client, request id).
-  std::map<std::pair<std::uint32_t, std::uint64_t>, std::size_t> operation_index_;
 };
 
 }  // namespace knhk::sim

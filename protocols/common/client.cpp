@@ -1,5 +1,7 @@
 #include "protocols/common/client.hpp"
 
+#include <algorithm>
+
 #include "protocols/message.hpp"
 
 namespace knhk {
@@ -21,13 +23,13 @@ RequestId ClientCore::submit(Time now, Bytes operation, ClientOutput& out) {
   p.submitted = now;
   p.deadline = now + config_.request_timeout;
   out.to_all_replicas.push_back(p.message);
-  pending_.emplace(id, std::move(p));
+  pending_.emplace_back(id, std::move(p));
   return id;
 }
 
 void ClientCore::on_reply(Time now, const Reply& reply, ClientOutput& out) {
   if (reply.client != config_.id) return reject("wrong_client");
-  auto it = pending_.find(reply.id);
+  auto it = find_pending(reply.id);
   if (it == pending_.end()) {
     ++late_replies_;
     return;
@@ -57,6 +59,13 @@ void ClientCore::on_timer(Time now, ClientOutput& out) {
     p.deadline = now + config_.request_timeout;
     out.to_all_replicas.push_back(p.message);
   }
+}
+
+std::vector<std::pair<RequestId, ClientCore::Pending>>::iterator ClientCore::find_pending(
+    RequestId id) {
+  auto it = std::lower_bound(pending_.begin(), pending_.end(), id,
+                             [](const auto& entry, RequestId x) { return entry.first < x; });
+  return it != pending_.end() && it->first == id ? it : pending_.end();
 }
 
 std::map<std::string, std::uint64_t> ClientCore::rejected() const {

@@ -85,7 +85,11 @@ class ClientCore {
   std::shared_ptr<const Signer> signer_;
   std::shared_ptr<const Verifier> verifier_;
   RequestId next_id_{1};
-  std::map<RequestId, Pending> pending_;
+  // Outstanding requests by id, in increasing order (ids are issued in order): a handful
+  // per client, so a vector — no tree node per request, and on_timer() sees them in id
+  // order as before.
+  std::vector<std::pair<RequestId, Pending>> pending_;
+  std::vector<std::pair<RequestId, Pending>>::iterator find_pending(RequestId id);
   std::map<std::string, std::uint64_t> rejected_;
   // Replies arriving after f + 1 matching ones completed their request ("unknown_request"):
   // n - f - 1 of every n replies, so counted without building a map key each time.
