@@ -37,11 +37,13 @@ struct ClientEntry {
   RequestId last_request;  // highest id executed
   Bytes last_result;       // its result
   RequestId floor;         // every id < floor counts as executed
-  // Executed ids ≥ floor with their results, sorted by id. A deque: every execution
-  // evicts the oldest entry once the window is full, which in a vector moved all the
-  // others (and every replica looks ids up here for every request it receives: contiguous
-  // runs, no node per entry as in a map).
-  std::deque<std::pair<RequestId, Bytes>> recent;
+  // Executed ids ≥ floor with their results, sorted by id: at most kReplyCacheWindow of
+  // them, in a ring of that size. Every execution in the steady state evicts the oldest
+  // entry and appends one; in the ring the new entry takes the evicted one's place, so the
+  // (long cold) line read to evict is the line written (a deque read its front and wrote
+  // its far end). Contiguous runs, no node per entry as in a map: every replica looks ids
+  // up here for every request it receives.
+  boost::circular_buffer<std::pair<RequestId, Bytes>> recent{kReplyCacheWindow};
 
   bool executed(RequestId id) const {
     if (id < floor) return true;
@@ -58,9 +60,6 @@ struct ClientEntry {
   std::pair<RequestId, Bytes>* find(RequestId id) {
     return const_cast<std::pair<RequestId, Bytes>*>(std::as_const(*this).find(id));
   }
-  // Records the result of a newly executed id (not already in `recent`); returns its
-  // index in `recent`.
-  std::size_t insert(RequestId id, Bytes result);
   bool operator==(const ClientEntry&) const = default;
 };
 
@@ -224,6 +223,7 @@ class StateMachine {
   Bytes apply_request(const Request& r, ClientState& client, bool& duplicate);
   void record_result(ClientState& s, ClientId c, RequestId id, const Bytes& result,
                      const DigestMemo* memo = nullptr);
+  void insert_result(ClientState& s, RequestId id, const Bytes& result, const Digest& reply);
   std::vector<ExecutedRequest> apply_batch(const Batch& batch);
   void take_durable_snapshot(Effects& out);
   void erase_log_up_to(Seq last, Effects& out);

@@ -109,7 +109,7 @@ TEST_CASE("state hash: a change to one client's reply cache changes the hash") {
   tampered.clients.at(ClientId(1)).recent.clear();
   CHECK_FALSE(snapshot_hash_valid(tampered));
   tampered = snap;
-  tampered.clients.at(ClientId(1)).recent.emplace_front(RequestId(0), Bytes{});
+  tampered.clients.at(ClientId(1)).recent.push_front({RequestId(0), Bytes{}});
   CHECK_FALSE(snapshot_hash_valid(tampered));
   // Moving an entry to another client id is a different state too.
   tampered = snap;
@@ -196,8 +196,8 @@ TEST_CASE(
     e.last_request = RequestId(99);
     e.last_result = result;
     e.floor = RequestId(40);
-    e.recent.emplace_back(RequestId(97), Bytes{});
-    e.recent.emplace_back(RequestId(99), result);
+    e.recent.push_back({RequestId(97), Bytes{}});
+    e.recent.push_back({RequestId(99), result});
     REQUIRE(window_floor_gap(e) == std::optional<std::uint64_t>(57));
     Hasher relative;
     relative.update(std::string("knhk.smr.client.v3"));
