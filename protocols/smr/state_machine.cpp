@@ -125,7 +125,9 @@ void StateMachine::insert_result(ClientState& s, RequestId id, const Bytes& resu
   auto it = std::lower_bound(e.recent.begin(), e.recent.end(), id,
                              [](const auto& entry, RequestId x) { return entry.first < x; });
   auto at = it - e.recent.begin();
-  const bool newest = it == e.recent.end();
+  // Filling a window that is not full at its newest end appends to its encoding; anything
+  // else re-encodes it (an evicted entry is still encoded at its front).
+  bool append = it == e.recent.end();
   if (e.recent.full()) {
     const bool oldest = at == 0;
     e.floor = std::max(e.floor, (oldest ? id : e.recent.front().first).next());
@@ -134,11 +136,11 @@ void StateMachine::insert_result(ClientState& s, RequestId id, const Bytes& resu
     e.recent.pop_front();
     s.replies.pop_front();
     --at;
+    append = false;
   }
   e.recent.insert(e.recent.begin() + at, {id, result});
   s.replies.insert(s.replies.begin() + at, reply);
-  // Filling the window at its newest end appends; anything else re-encodes it.
-  if (newest)
+  if (append)
     append_window_entry(s.window, id, result);
   else
     rebuild_window(s);
