@@ -147,7 +147,8 @@ class ForwardReplica : public Replica {
 
  private:
   static MessagePtr seed_message() {
-    static const MessagePtr m = make_message(Request{ClientId(0), RequestId(1), Bytes(64, 7), {}});
+    static const MessagePtr m =
+        make_message(Request{ClientId(0), RequestId(1), Bytes(64, 7), {}, {}});
     return m;
   }
   NodeId id_;

@@ -40,7 +40,7 @@ std::map<ClientId, ClientEntry> get_clients(Reader& r) {
         throw DecodeError("reply cache not sorted");
       if (id < e.floor) throw DecodeError("reply cache entry below floor");
       if (id > e.last_request) throw DecodeError("reply cache entry above the last request");
-      e.recent.push_back({id, r.bytes(kMaxOperationBytes)});
+      e.recent.emplace_back(id, r.bytes(kMaxOperationBytes));
     }
     out.emplace_hint(out.end(), c, std::move(e));
   }

@@ -21,12 +21,33 @@ std::optional<Seq> log_position(const std::string& key) {
 
 }  // namespace
 
+namespace {
+// A reply-digest ring grows with its window up to the window's size (a client with few
+// requests keeps a small one); only then does a new digest overwrite the evicted one.
+void make_room(boost::circular_buffer<Digest>& ring) {
+  if (ring.full() && ring.capacity() < kReplyCacheWindow)
+    ring.set_capacity(std::min(kReplyCacheWindow, std::max<std::size_t>(4, 2 * ring.capacity())));
+}
+}  // namespace
+
 const std::pair<RequestId, Bytes>* ClientEntry::find(RequestId id) const {
   // Ids mostly arrive in order: the newest entry is the likeliest hit.
   if (recent.empty() || id > recent.back().first) return nullptr;
   auto it = std::lower_bound(recent.begin(), recent.end(), id,
                              [](const auto& entry, RequestId x) { return entry.first < x; });
   return it != recent.end() && it->first == id ? &*it : nullptr;
+}
+
+std::size_t ClientEntry::insert(RequestId id, Bytes result) {
+  if (recent.empty() || id > recent.back().first) {  // the usual case: the newest id
+    recent.emplace_back(id, std::move(result));
+    return recent.size() - 1;
+  }
+  auto it = std::lower_bound(recent.begin(), recent.end(), id,
+                             [](const auto& entry, RequestId x) { return entry.first < x; });
+  const auto at = it - recent.begin();
+  recent.emplace(it, id, std::move(result));
+  return static_cast<std::size_t>(at);
 }
 
 StateMachine::StateMachine(std::unique_ptr<Application> app, std::uint64_t snapshot_interval)
@@ -57,6 +78,7 @@ void StateMachine::rebuild_client_digests() {
     rebuild_window(s);
     s.replies.clear();
     for (const auto& [id, result] : s.entry.recent) {
+      make_room(s.replies);
       s.replies.push_back(reply_digest(c, id, result));
       table_digest_ = digest_add(table_digest_, s.replies.back());
     }
@@ -115,37 +137,6 @@ Bytes StateMachine::apply_request(const Request& r, ClientState& client, bool& d
   return result;
 }
 
-// An id that does not simply extend a full window: the window is not full yet, or the id
-// is older than some of its entries (several requests of the client outstanding). When
-// the window is full its oldest entry leaves — the new one itself if it is the oldest —
-// and the floor passes it.
-void StateMachine::insert_result(ClientState& s, RequestId id, const Bytes& result,
-                                 const Digest& reply) {
-  ClientEntry& e = s.entry;
-  auto it = std::lower_bound(e.recent.begin(), e.recent.end(), id,
-                             [](const auto& entry, RequestId x) { return entry.first < x; });
-  auto at = it - e.recent.begin();
-  // Filling a window that is not full at its newest end appends to its encoding; anything
-  // else re-encodes it (an evicted entry is still encoded at its front).
-  bool append = it == e.recent.end();
-  if (e.recent.full()) {
-    const bool oldest = at == 0;
-    e.floor = std::max(e.floor, (oldest ? id : e.recent.front().first).next());
-    table_digest_ = digest_sub(table_digest_, oldest ? reply : s.replies.front());
-    if (oldest) return;  // it left at once: the window is as it was
-    e.recent.pop_front();
-    s.replies.pop_front();
-    --at;
-    append = false;
-  }
-  e.recent.insert(e.recent.begin() + at, {id, result});
-  s.replies.insert(s.replies.begin() + at, reply);
-  if (append)
-    append_window_entry(s.window, id, result);
-  else
-    rebuild_window(s);
-}
-
 // Adds a newly executed id to the reply window (evicting the oldest entry when it
 // overflows, which raises the floor) and its reply element to the table digest.
 void StateMachine::record_result(ClientState& s, ClientId c, RequestId id, const Bytes& result,
@@ -161,12 +152,12 @@ void StateMachine::record_result(ClientState& s, ClientId c, RequestId id, const
     // buffer takes the new result (no allocation).
     e.floor = std::max(e.floor, e.recent.front().first.next());
     table_digest_ = digest_sub(table_digest_, s.replies.front());
-    // Both rings are full: each new element takes the evicted one's place.
     Bytes buffer = std::move(e.recent.front().second);
     s.window_start += 8 + 4 + buffer.size();
     buffer.assign(result.begin(), result.end());
-    e.recent.push_back({id, std::move(buffer)});
-    s.replies.push_back(reply);
+    e.recent.pop_front();
+    e.recent.emplace_back(id, std::move(buffer));
+    s.replies.push_back(reply);  // full: takes the evicted digest's place
     append_window_entry(s.window, id, result);
     if (s.window_start > s.window.size() - s.window_start) {
       s.window.erase(s.window.begin(),
@@ -174,7 +165,29 @@ void StateMachine::record_result(ClientState& s, ClientId c, RequestId id, const
       s.window_start = 0;
     }
   } else {
-    insert_result(s, id, result, reply);
+    const std::size_t at = e.insert(id, result);
+    if (e.recent.size() <= kReplyCacheWindow) {
+      make_room(s.replies);
+      s.replies.insert(s.replies.begin() + static_cast<std::ptrdiff_t>(at), reply);
+    } else {
+      // The window overflows and its oldest entry leaves: the new one itself when it is
+      // the oldest (at 0), else the old front, and the new digest goes one place lower.
+      e.floor = std::max(e.floor, e.recent.front().first.next());
+      e.recent.pop_front();
+      if (at == 0) {
+        table_digest_ = digest_sub(table_digest_, reply);
+      } else {
+        table_digest_ = digest_sub(table_digest_, s.replies.front());
+        s.replies.pop_front();
+        s.replies.insert(s.replies.begin() + static_cast<std::ptrdiff_t>(at - 1), reply);
+      }
+    }
+    // Filling the window at its newest end appends; anything else (an id older than
+    // others, rare) re-encodes the window.
+    if (at + 1 == e.recent.size() && e.recent.back().first == id)
+      append_window_entry(s.window, id, result);
+    else
+      rebuild_window(s);
   }
   if (id >= e.last_request) {
     e.last_request = id;

@@ -37,13 +37,11 @@ struct ClientEntry {
   RequestId last_request;  // highest id executed
   Bytes last_result;       // its result
   RequestId floor;         // every id < floor counts as executed
-  // Executed ids ≥ floor with their results, sorted by id: at most kReplyCacheWindow of
-  // them, in a ring of that size. Every execution in the steady state evicts the oldest
-  // entry and appends one; in the ring the new entry takes the evicted one's place, so the
-  // (long cold) line read to evict is the line written (a deque read its front and wrote
-  // its far end). Contiguous runs, no node per entry as in a map: every replica looks ids
-  // up here for every request it receives.
-  boost::circular_buffer<std::pair<RequestId, Bytes>> recent{kReplyCacheWindow};
+  // Executed ids ≥ floor with their results, sorted by id. A deque: every execution
+  // evicts the oldest entry once the window is full, which in a vector moved all the
+  // others (and every replica looks ids up here for every request it receives: contiguous
+  // runs, no node per entry as in a map).
+  std::deque<std::pair<RequestId, Bytes>> recent;
 
   bool executed(RequestId id) const {
     if (id < floor) return true;
@@ -60,6 +58,9 @@ struct ClientEntry {
   std::pair<RequestId, Bytes>* find(RequestId id) {
     return const_cast<std::pair<RequestId, Bytes>*>(std::as_const(*this).find(id));
   }
+  // Records the result of a newly executed id (not already in `recent`); returns its
+  // index in `recent`.
+  std::size_t insert(RequestId id, Bytes result);
   bool operator==(const ClientEntry&) const = default;
 };
 
@@ -206,11 +207,12 @@ class StateMachine {
     Digest header;
     std::optional<std::uint64_t> counted_gap;
     // reply_digest of each entry of entry.recent, index for index: an evicted reply is
-    // subtracted without hashing it a second time. A ring of the window's size: once full,
-    // the newest digest overwrites the evicted one in place, so the one cache line read to
-    // subtract it is the line written (a deque read its front and wrote its far end: two
-    // lines, both long cold, for every request a replica executes).
-    boost::circular_buffer<Digest> replies{kReplyCacheWindow};
+    // subtracted without hashing it a second time. A ring that grows with the window up to
+    // its size (make_room): once full, the newest digest overwrites the evicted one in
+    // place, so the one cache line read to subtract it is the line written (a deque read
+    // its front and wrote its far end: two lines, both long cold, for every request a
+    // replica executes).
+    boost::circular_buffer<Digest> replies;
     // entry.recent as a snapshot encodes it, from window_start on (the bytes before it
     // are evicted entries, dropped when they outweigh the live ones): a checkpoint copies
     // each client's window in one piece instead of gathering 64 separate results.
@@ -223,7 +225,6 @@ class StateMachine {
   Bytes apply_request(const Request& r, ClientState& client, bool& duplicate);
   void record_result(ClientState& s, ClientId c, RequestId id, const Bytes& result,
                      const DigestMemo* memo = nullptr);
-  void insert_result(ClientState& s, RequestId id, const Bytes& result, const Digest& reply);
   std::vector<ExecutedRequest> apply_batch(const Batch& batch);
   void take_durable_snapshot(Effects& out);
   void erase_log_up_to(Seq last, Effects& out);

@@ -52,7 +52,7 @@ Snapshot random_snapshot() {
     const auto window = *rc::gen::inRange<std::size_t>(0, 8);
     for (std::size_t j = 0; j < window; ++j) {
       id += *rc::gen::inRange<std::uint64_t>(1, 4);
-      e.recent.push_back({RequestId(id), random_bytes(12)});
+      e.recent.emplace_back(RequestId(id), random_bytes(12));
     }
     e.last_request = RequestId(id + *rc::gen::inRange<std::uint64_t>(0, 2));
     e.last_result = random_bytes(12);
