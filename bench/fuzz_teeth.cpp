@@ -4,8 +4,11 @@
 //   build/release/bench/bench_fuzz_teeth [max_runs] [variant|all] [hunt|any] [f|f+1] [seed]
 //   (variant: e.g. ignore_lock; hunt: an expectation, e.g. safety: only its failures count;
 //    f+1: one faulty replica more than tolerated; seed: the first generator seed, default 1)
+#include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <optional>
 #include <string>
 
 #include "scenarios/fuzz.hpp"
@@ -61,15 +64,42 @@ void report(const Variant& v, const Search& search) {
                f.shrunk_detail.c_str(), to_yaml(f.shrunk).c_str());
 }
 
+// A whole decimal number, or nullopt.
+std::optional<std::uint64_t> number(const char* text) {
+  std::uint64_t v = 0;
+  const char* end = text + std::strlen(text);
+  auto [at, error] = std::from_chars(text, end, v);
+  if (error != std::errc{} || at != end || at == text) return std::nullopt;
+  return v;
+}
+
+int usage(const char* self) {
+  std::fprintf(stderr, "usage: %s [max_runs] [variant|all] [hunt|any] [f|f+1] [seed]\n", self);
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Search search;
-  if (argc > 1) search.max_runs = std::stoull(argv[1]);
+  if (argc > 6) return usage(argv[0]);
+  if (argc > 1) {
+    const auto runs = number(argv[1]);
+    if (!runs) return usage(argv[0]);
+    search.max_runs = *runs;
+  }
   const std::string only = argc > 2 ? argv[2] : "all";
   if (argc > 3 && std::string(argv[3]) != "any") search.hunt = argv[3];
-  if (argc > 4 && std::string(argv[4]) == "f+1") search.budget = FaultBudget::f_plus_one;
-  if (argc > 5) search.first_seed = std::stoull(argv[5]);
+  if (argc > 4) {
+    const std::string budget = argv[4];
+    if (budget != "f" && budget != "f+1") return usage(argv[0]);
+    if (budget == "f+1") search.budget = FaultBudget::f_plus_one;
+  }
+  if (argc > 5) {
+    const auto seed = number(argv[5]);
+    if (!seed) return usage(argv[0]);
+    search.first_seed = *seed;
+  }
   std::printf("| protocol | variant | first failure | wall time | shrunk scenario |\n");
   std::printf("|---|---|---|---|---|\n");
   const Variant variants[] = {

@@ -90,7 +90,11 @@ void run(const Shape& shape, bool violation) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1) {
+    std::fprintf(stderr, "usage: %s (no arguments)\n", argv[0]);
+    return 2;
+  }
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const Shape shapes[] = {{"100 keys, 8 clients", 100, 8},
                           {"10 keys, 8 clients", 10, 8},

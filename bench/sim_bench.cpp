@@ -177,6 +177,13 @@ void bench_host_path(Duration simulated) {
 
 // `bench_sim_bench [scheduler|network|host]...` runs the named parts (default: all).
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "scheduler") != 0 && std::strcmp(argv[i], "network") != 0 &&
+        std::strcmp(argv[i], "host") != 0) {
+      std::fprintf(stderr, "usage: %s [scheduler|network|host]...\n", argv[0]);
+      return 2;
+    }
+  }
   auto wanted = [&](const char* part) {
     if (argc < 2) return true;
     for (int i = 1; i < argc; ++i)
