@@ -4,13 +4,11 @@
 //   build/release/bench/bench_fuzz_teeth [max_runs] [variant|all] [hunt|any] [f|f+1] [seed]
 //   (variant: e.g. ignore_lock; hunt: an expectation, e.g. safety: only its failures count;
 //    f+1: one faulty replica more than tolerated; seed: the first generator seed, default 1)
-#include <charconv>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
-#include <optional>
 #include <string>
 
+#include "bench/arguments.hpp"
 #include "scenarios/fuzz.hpp"
 #include "scenarios/writer.hpp"
 
@@ -64,15 +62,6 @@ void report(const Variant& v, const Search& search) {
                f.shrunk_detail.c_str(), to_yaml(f.shrunk).c_str());
 }
 
-// A whole decimal number, or nullopt.
-std::optional<std::uint64_t> number(const char* text) {
-  std::uint64_t v = 0;
-  const char* end = text + std::strlen(text);
-  auto [at, error] = std::from_chars(text, end, v);
-  if (error != std::errc{} || at != end || at == text) return std::nullopt;
-  return v;
-}
-
 int usage(const char* self) {
   std::fprintf(stderr, "usage: %s [max_runs] [variant|all] [hunt|any] [f|f+1] [seed]\n", self);
   return 2;
@@ -84,7 +73,7 @@ int main(int argc, char** argv) {
   Search search;
   if (argc > 6) return usage(argv[0]);
   if (argc > 1) {
-    const auto runs = number(argv[1]);
+    const auto runs = knhk::bench::parse_count(argv[1]);
     if (!runs) return usage(argv[0]);
     search.max_runs = *runs;
   }
@@ -96,7 +85,7 @@ int main(int argc, char** argv) {
     if (budget == "f+1") search.budget = FaultBudget::f_plus_one;
   }
   if (argc > 5) {
-    const auto seed = number(argv[5]);
+    const auto seed = knhk::bench::parse_count(argv[5]);
     if (!seed) return usage(argv[0]);
     search.first_seed = *seed;
   }

@@ -3,14 +3,13 @@
 //   build/release/bench/bench_fuzz_throughput [runs] [dir|-] [pbft|hotstuff]
 // A failed run (correct protocols must pass) is named on stderr and, with `dir`, written
 // there as YAML for `knhk run`.
-#include <charconv>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <string>
 
+#include "bench/arguments.hpp"
 #include "scenarios/generator.hpp"
 #include "scenarios/runner.hpp"
 #include "scenarios/writer.hpp"
@@ -55,16 +54,13 @@ void measure(ProtocolKind protocol, std::uint64_t runs, const char* failure_dir)
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::uint64_t runs = 300;
-  const char* end = argc > 1 ? argv[1] + std::strlen(argv[1]) : nullptr;
-  const bool runs_ok =
-      argc <= 1 || (std::from_chars(argv[1], end, runs).ptr == end && end != argv[1]);
+  const auto runs = argc > 1 ? knhk::bench::parse_count(argv[1]) : std::uint64_t{300};
   const std::string only = argc > 3 ? argv[3] : "";
-  if (argc > 4 || !runs_ok || (only != "" && only != "pbft" && only != "hotstuff")) {
+  if (argc > 4 || !runs || (only != "" && only != "pbft" && only != "hotstuff")) {
     std::fprintf(stderr, "usage: %s [runs] [dir|-] [pbft|hotstuff]\n", argv[0]);
     return 2;
   }
   const char* failure_dir = argc > 2 && std::string(argv[2]) != "-" ? argv[2] : nullptr;
-  if (only.empty() || only == "pbft") measure(ProtocolKind::pbft, runs, failure_dir);
-  if (only.empty() || only == "hotstuff") measure(ProtocolKind::hotstuff, runs, failure_dir);
+  if (only.empty() || only == "pbft") measure(ProtocolKind::pbft, *runs, failure_dir);
+  if (only.empty() || only == "hotstuff") measure(ProtocolKind::hotstuff, *runs, failure_dir);
 }

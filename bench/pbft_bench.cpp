@@ -16,14 +16,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <ctime>
 
 #include <sys/resource.h>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "bench/arguments.hpp"
 #include "sim/simulation.hpp"
 
 using namespace knhk;
@@ -148,14 +148,21 @@ void print_spread(const std::vector<std::pair<const Setting*, std::vector<double
   std::printf(
       "\n| setting | runs | fastest cpu s | median cpu s | x real time (fastest / median) |\n");
   std::printf("|---|---:|---:|---:|---:|\n");
-  for (auto [s, times] : runs) {
+  for (const auto& [s, times] : runs) {
     if (times.empty()) continue;
-    std::sort(times.begin(), times.end());
+    const double fastest = *std::min_element(times.begin(), times.end());
     const double median = percentile(times, 0.5);
     const double simulated = static_cast<double>(s->seconds + 2);
-    std::printf("| %s | %zu | %.2f | %.2f | %.1f / %.1f |\n", s->name, times.size(), times.front(),
-                median, simulated / times.front(), simulated / median);
+    std::printf("| %s | %zu | %.2f | %.2f | %.1f / %.1f |\n", s->name, times.size(), fastest,
+                median, simulated / fastest, simulated / median);
   }
+}
+
+int usage(const char* self) {
+  std::fprintf(stderr,
+               "usage: %s [--quick] [--seconds S] [--ed25519-seconds S] [--only I] [--repeat N]\n",
+               self);
+  return 2;
 }
 
 }  // namespace
@@ -166,23 +173,24 @@ int main(int argc, char** argv) {
   int only = -1;
   int repeat = 1;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--quick"))
+    const std::string_view flag = argv[i];
+    if (flag == "--quick") {
       quick = true;
-    else if (!std::strcmp(argv[i], "--seconds") && i + 1 < argc)
-      seconds = std::atoll(argv[++i]);
-    else if (!std::strcmp(argv[i], "--only") && i + 1 < argc)
-      only = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--ed25519-seconds") && i + 1 < argc)
-      ed_seconds = std::atoll(argv[++i]);
-    else if (!std::strcmp(argv[i], "--repeat") && i + 1 < argc && std::atoi(argv[i + 1]) > 0)
-      repeat = std::atoi(argv[++i]);
-    else {
-      std::fprintf(stderr,
-                   "usage: %s [--quick] [--seconds S] [--ed25519-seconds S] [--only I] "
-                   "[--repeat N]\n",
-                   argv[0]);
-      return 2;
+      continue;
     }
+    const auto value = i + 1 < argc ? knhk::bench::parse_count(argv[++i]) : std::nullopt;
+    if (!value || *value > 1'000'000) return usage(argv[0]);
+    const auto v = static_cast<std::int64_t>(*value);
+    if (flag == "--seconds" && v > 0)
+      seconds = v;
+    else if (flag == "--ed25519-seconds" && v > 0)
+      ed_seconds = v;
+    else if (flag == "--only")
+      only = static_cast<int>(v);
+    else if (flag == "--repeat" && v > 0)
+      repeat = static_cast<int>(v);
+    else
+      return usage(argv[0]);
   }
   if (quick) seconds = ed_seconds = 5;
   std::vector<Setting> settings = {

@@ -1,6 +1,5 @@
 #include "sim/trace.hpp"
 
-#include <bit>
 #include <cstring>
 #include <limits>
 #include <ostream>
@@ -11,6 +10,8 @@
 // Runtime dispatch to the widest vector unit (AVX2/AVX-512): the baseline SSE2 build of
 // XXH3 costs about an instruction per byte.
 #include <xxh_x86dispatch.h>
+
+#include "protocols/common/endian.hpp"
 
 namespace knhk::sim {
 
@@ -148,10 +149,8 @@ namespace {
 // than varints but branch-free: a varint's length depends on its value, and the
 // mispredicted loop exits cost more than hashing the extra bytes with XXH3.
 inline std::uint8_t* put_u64(std::uint8_t* p, std::uint64_t v) {
-  // The digest must not depend on the host's byte order.
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
-  std::memcpy(p, &v, sizeof v);
-  return p + sizeof v;
+  store_le64(p, v);  // the digest must not depend on the host's byte order
+  return p + 8;
 }
 
 inline std::uint8_t* put_principal(std::uint8_t* p, Principal who) {

@@ -7,23 +7,18 @@
 // its call and the Digest copies through memory on top of the eight limb operations.
 #pragma once
 
-#include <bit>
 #include <cstdint>
-#include <cstring>
 
 #include "protocols/common/digest.hpp"
+#include "protocols/common/endian.hpp"
 
 namespace knhk::smr {
 namespace digest_sum_detail {
 inline std::uint64_t load_limb(const Digest& d, std::size_t i) {
-  std::uint64_t v;
-  std::memcpy(&v, d.bytes.data() + 8 * i, 8);
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
-  return v;
+  return load_le64(d.bytes.data() + 8 * i);
 }
 inline void store_limb(Digest& d, std::size_t i, std::uint64_t v) {
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
-  std::memcpy(d.bytes.data() + 8 * i, &v, 8);
+  store_le64(d.bytes.data() + 8 * i, v);
 }
 }  // namespace digest_sum_detail
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "protocols/common/codec.hpp"
+#include "protocols/common/endian.hpp"
 #include "protocols/smr/hash_input.hpp"
 #include "protocols/smr/state_machine.hpp"
 
@@ -62,8 +63,9 @@ Bytes cas_failed_result(const Bytes* current) {
   out.push_back(static_cast<std::uint8_t>(Status::cas_failed));
   out.push_back(current ? 1 : 0);
   if (current) {
-    for (int i = 0; i < 4; ++i)
-      out.push_back(static_cast<std::uint8_t>(current->size() >> (8 * i)));
+    std::uint8_t length[4];
+    store_le32(length, static_cast<std::uint32_t>(current->size()));
+    out.insert(out.end(), length, length + 4);
     out.insert(out.end(), current->begin(), current->end());
   }
   return out;
@@ -71,15 +73,9 @@ Bytes cas_failed_result(const Bytes* current) {
 Bytes value_result(const Bytes& value) {  // Status::value
   Bytes out(1 + 4 + value.size());
   out[0] = static_cast<std::uint8_t>(Status::value);
-  for (int i = 0; i < 4; ++i) out[1 + i] = static_cast<std::uint8_t>(value.size() >> (8 * i));
+  store_le32(out.data() + 1, static_cast<std::uint32_t>(value.size()));
   if (!value.empty()) std::memcpy(out.data() + 5, value.data(), value.size());
   return out;
-}
-
-std::uint32_t load_le32(const std::uint8_t* p) {
-  std::uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= std::uint32_t{p[i]} << (8 * i);
-  return v;
 }
 
 Digest store_hash(std::uint32_t key_space, std::size_t entries, const Digest& sum,

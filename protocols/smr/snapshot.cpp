@@ -1,10 +1,10 @@
 // Canonical encodings of the durable state: snapshots, log entries and the state hash.
-#include <bit>
 #include <cstring>
 #include <span>
 #include <string_view>
 
 #include "protocols/common/codec.hpp"
+#include "protocols/common/endian.hpp"
 #include "protocols/smr/hash_input.hpp"
 #include "protocols/smr/state_machine.hpp"
 
@@ -13,14 +13,6 @@ namespace {
 
 constexpr std::uint8_t kSnapshotTag = 0x53;  // 'S'
 constexpr std::uint8_t kLogEntryTag = 0x4c;  // 'L'
-
-// One store of constant size, not a byte loop: every executed request appends a window
-// entry, and a checkpoint writes 200 x 64 of them.
-template <int Width>
-void store_le(std::uint8_t* p, std::uint64_t v) {
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
-  std::memcpy(p, &v, Width);  // the low-order bytes on a little-endian machine
-}
 
 std::map<ClientId, ClientEntry> get_clients(Reader& r) {
   constexpr std::size_t kMinClientBytes = 4 + 8 + 4 + 8 + 4;
