@@ -234,10 +234,6 @@ SearchResult search(const std::vector<PartitionOp>& ops, std::uint64_t max_steps
   return WglSearch(ops, initial).run(max_steps);
 }
 
-bool still_violates(const std::vector<PartitionOp>& ops, std::uint64_t max_steps, ValueId initial) {
-  return search(ops, max_steps, initial).outcome == Outcome::violation;
-}
-
 void relax(PartitionOp& op) {
   op.step.known = false;
   op.step.impossible = false;

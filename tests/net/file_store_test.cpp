@@ -85,7 +85,7 @@ TEST_CASE("file store: compaction keeps exactly the live contents", "[net][store
   {
     FileStore s(dir);
     for (int i = 0; i < 400; ++i) {
-      std::string key = "k" + std::to_string(i % 5);
+      const std::string key = std::string("k").append(std::to_string(i % 5));
       Bytes value(64 * 1024, static_cast<std::uint8_t>(i));
       s.stage(put(key, value));
       expected[key] = value;
