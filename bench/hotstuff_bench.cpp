@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/large_pages.hpp"
 #include "sim/simulation.hpp"
 
 using namespace knhk;
@@ -170,7 +171,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s [--quick]\n", argv[0]);
     return 2;
   }
-  throughput_table(quick);
-  complexity_table(quick);
-  return 0;
+  return knhk::cli::run_on_large_pages([&] {
+    throughput_table(quick);
+    complexity_table(quick);
+    return 0;
+  });
 }

@@ -38,6 +38,11 @@ pid_t spawn_node(const LocalClusterOptions& o, const fs::path& cluster, std::uin
     args.push_back(std::to_string(*o.max_datagram_bytes));
   }
   std::string log = (o.dir / ("node-" + std::to_string(i) + ".log")).string();
+  // Built before fork(): the child of a multi-threaded process may only make
+  // async-signal-safe calls before exec, and allocating is not one.
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_t pid = ::fork();
   if (pid != 0) return pid;
   ::setsid();
@@ -47,9 +52,6 @@ pid_t spawn_node(const LocalClusterOptions& o, const fs::path& cluster, std::uin
     ::dup2(fd, STDERR_FILENO);
     ::close(fd);
   }
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
   ::execv(argv[0], argv.data());
   ::_exit(127);
 }
