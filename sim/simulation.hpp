@@ -151,6 +151,7 @@ class Simulation {
   void client_handle(std::uint32_t client, ClientOutput& out);
   void arm_client_timer(std::uint32_t client);
   void schedule_next_arrival();
+  void reserve_record();
   void generate_request(std::uint32_t client);
   void on_reply(std::uint32_t client, const Reply& reply);
 

@@ -228,6 +228,33 @@ TEST_CASE("simulation: open loop submits Poisson arrivals at the configured rate
   REQUIRE(clients.size() == 4);
 }
 
+TEST_CASE("simulation: an open-loop run with a stop time reserves its record, and only then",
+          "[sim][clients]") {
+  SimulationConfig cfg;
+  cfg.params.nodes = 4;
+  cfg.params.batch_size = 10;
+  cfg.clients.count = 4;
+  cfg.clients.mode = ClientConfig::Mode::open;
+  cfg.clients.rate_per_second = 2000;
+  cfg.clients.stop_at = ms(1000);
+  {
+    Simulation sim(cfg, echo_factory());
+    // 2,000 operations (+5%), and 4 replicas' commits of batches of 10.
+    CHECK(sim.record().operations.capacity() >= 2100);
+    CHECK(sim.record().operations.capacity() < 2300);
+    CHECK(sim.record().commits.capacity() >= 4 * 210);
+    sim.run_until(ms(1500));
+    CHECK(sim.record().operations.size() == Approx(2000).epsilon(0.06));
+  }
+  cfg.clients.rate_per_second = 1e12;  // a typo: capped, not terabytes
+  CHECK(Simulation(cfg, echo_factory()).record().operations.capacity() <= 4'000'000);
+  cfg.clients.stop_at.reset();  // no stop time: nothing to go by
+  CHECK(Simulation(cfg, echo_factory()).record().operations.capacity() == 0);
+  cfg.clients.stop_at = ms(1000);
+  cfg.clients.mode = ClientConfig::Mode::closed;
+  CHECK(Simulation(cfg, echo_factory()).record().operations.capacity() == 0);
+}
+
 TEST_CASE("simulation: a lost reply is recovered by client retransmission", "[sim][clients]") {
   auto cfg = echo_config(9);
   cfg.network.drop = 0;
