@@ -169,6 +169,7 @@ int usage(const char* self) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  knhk::cli::use_large_pages(argv);
   std::int64_t seconds = 60, ed_seconds = 60;
   bool quick = false;
   int only = -1;
@@ -207,17 +208,15 @@ int main(int argc, char** argv) {
       "view changes | wall s | cpu s | sim s per cpu s | trace events | trace digest |\n");
   std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
   std::vector<std::pair<const Setting*, std::vector<double>>> cpu_times;
-  return knhk::cli::run_on_large_pages([&] {
-    for (std::size_t i = 0; i < settings.size(); ++i) {
-      if (only >= 0 && static_cast<std::size_t>(only) != i) continue;
-      cpu_times.emplace_back(&settings[i], std::vector<double>{});
-      for (int run = 0; run < repeat; ++run) {
-        const Figures f = measure(settings[i]);
-        print_row(settings[i], f);
-        if (f.ok) cpu_times.back().second.push_back(f.cpu_s);
-      }
+  for (std::size_t i = 0; i < settings.size(); ++i) {
+    if (only >= 0 && static_cast<std::size_t>(only) != i) continue;
+    cpu_times.emplace_back(&settings[i], std::vector<double>{});
+    for (int run = 0; run < repeat; ++run) {
+      const Figures f = measure(settings[i]);
+      print_row(settings[i], f);
+      if (f.ok) cpu_times.back().second.push_back(f.cpu_s);
     }
-    if (repeat > 1) print_spread(cpu_times);
-    return 0;
-  });
+  }
+  if (repeat > 1) print_spread(cpu_times);
+  return 0;
 }

@@ -1,5 +1,6 @@
 // `knhk version`: the version of this build.
 #include "cli/commands.hpp"
+#include "cli/large_pages.hpp"
 
 #ifndef KNHK_VERSION
 #define KNHK_VERSION "unknown"
@@ -13,6 +14,7 @@ int version_command(const std::vector<std::string>& args, CommandIo io) {
   if (auto code = parse_options("version", "knhk version", args, {"options"}, {}, vm, io))
     return *code;
   io.out << "knhk " << KNHK_VERSION << "\n";
+  io.out << "allocator: " << allocator_description() << "\n";
   return kExitOk;
 }
 

@@ -1,38 +1,54 @@
 #include "cli/large_pages.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
-#include <exception>
-#include <thread>
+#include <cstring>
 
 #ifdef KNHK_HAVE_MIMALLOC
 #include <mimalloc.h>
 #endif
 
 namespace knhk::cli {
+namespace {
 
-int run_on_large_pages(const std::function<int()>& work) {
+struct Setting {
+  const char* name;
+  const char* value;
+};
+constexpr Setting kSettings[] = {
+    {"MIMALLOC_LARGE_OS_PAGES", "1"},
+    {"MIMALLOC_EAGER_COMMIT_DELAY", "0"},
+    {"MIMALLOC_RESERVE_OS_MEMORY", "1GiB"},
+    {"MIMALLOC_ALLOW_DECOMMIT", "0"},
+};
+
+bool under_valgrind() {
+  const char* preload = std::getenv("LD_PRELOAD");
+  return preload != nullptr && std::strstr(preload, "vgpreload") != nullptr;
+}
+
+}  // namespace
+
+void use_large_pages(char** argv) {
 #ifdef KNHK_HAVE_MIMALLOC
-  if (std::getenv("MIMALLOC_LARGE_OS_PAGES") == nullptr) {
-    mi_option_set(mi_option_large_os_pages, 1);
-    // With the default delay of one segment, the new thread's first segment would be
-    // committed lazily, in small pieces, and never be backed by huge pages.
-    if (std::getenv("MIMALLOC_EAGER_COMMIT_DELAY") == nullptr)
-      mi_option_set(mi_option_eager_commit_delay, 0);
-    int result = 0;
-    std::exception_ptr error;
-    std::thread worker([&] {
-      try {
-        result = work();
-      } catch (...) {
-        error = std::current_exception();
-      }
-    });
-    worker.join();
-    if (error) std::rethrow_exception(error);
-    return result;
-  }
+  // The first variable also marks the re-executed process, which returns here.
+  if (std::getenv(kSettings[0].name) != nullptr || under_valgrind()) return;
+  for (const Setting& s : kSettings) ::setenv(s.name, s.value, /*overwrite=*/0);
+  ::execv("/proc/self/exe", argv);
+  // No /proc: carry on as we are (the programs this one starts get the settings).
+#else
+  (void)argv;
 #endif
-  return work();
+}
+
+std::string allocator_description() {
+#ifdef KNHK_HAVE_MIMALLOC
+  return mi_option_is_enabled(mi_option_large_os_pages) ? "mimalloc, 2 MiB pages"
+                                                        : "mimalloc, 4 KiB pages";
+#else
+  return "the C library's (a build without mimalloc: sanitizers)";
+#endif
 }
 
 }  // namespace knhk::cli

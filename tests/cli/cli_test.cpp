@@ -3,8 +3,11 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 
+#include "cli/large_pages.hpp"
 #include "cli_test_support.hpp"
 
 using namespace knhk::cli;
@@ -47,6 +50,41 @@ TEST_CASE("version", "[cli]") {
   auto v = run_knhk({"version"});
   CHECK(v.code == 0);
   CHECK(v.out.rfind("knhk ", 0) == 0);
+  CHECK(v.out.find("\nallocator: " + allocator_description() + "\n") != std::string::npos);
+}
+
+namespace {
+// The standard output of a shell command.
+std::string shell_output(const std::string& command) {
+  std::string out;
+  if (FILE* pipe = ::popen(command.c_str(), "r")) {
+    char buffer[256];
+    while (std::fgets(buffer, sizeof buffer, pipe)) out += buffer;
+    ::pclose(pipe);
+  }
+  return out;
+}
+}  // namespace
+
+// The knhk binary re-executes itself with mimalloc's 2 MiB-page settings (cli/large_pages.hpp);
+// MIMALLOC_LARGE_OS_PAGES, when set, is the user's choice and stops it.
+TEST_CASE("the knhk binary runs on 2 MiB pages unless MIMALLOC_LARGE_OS_PAGES says otherwise",
+          "[cli]") {
+  const char* binary = std::getenv("KNHK_BINARY");
+  if (!binary) {
+    WARN("KNHK_BINARY not set (ctest sets it): not run");
+    return;
+  }
+  const bool mimalloc = allocator_description().rfind("mimalloc", 0) == 0;
+  const std::string plain =
+      shell_output("env -u MIMALLOC_LARGE_OS_PAGES '" + std::string(binary) + "' version");
+  const std::string off =
+      shell_output("env MIMALLOC_LARGE_OS_PAGES=0 '" + std::string(binary) + "' version");
+  INFO(plain << off);
+  CHECK_THAT(plain, Catch::Contains(mimalloc ? "allocator: mimalloc, 2 MiB pages"
+                                             : "allocator: the C library's"));
+  CHECK_THAT(off, Catch::Contains(mimalloc ? "allocator: mimalloc, 4 KiB pages"
+                                           : "allocator: the C library's"));
 }
 
 TEST_CASE("run: an invalid scenario exits 2 and runs nothing", "[cli][run]") {
