@@ -10,6 +10,7 @@
 #endif
 
 namespace knhk::cli {
+#ifdef KNHK_HAVE_MIMALLOC
 namespace {
 
 struct Setting {
@@ -29,6 +30,7 @@ bool under_valgrind() {
 }
 
 }  // namespace
+#endif
 
 void use_large_pages(char** argv) {
 #ifdef KNHK_HAVE_MIMALLOC
