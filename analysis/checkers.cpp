@@ -103,7 +103,7 @@ std::vector<Violation> check_validity(const sim::RunRecord& r, const CheckScope&
   std::set<RequestKey> reported;
   for (const auto& c : r.commits) {
     if (!scope.honest(c.node) || !c.batch) continue;
-    for (const Request& req : *c.batch) {
+    for (const sim::RecordedRequest& req : *c.batch) {
       RequestKey key{req.client.value, req.id.value};
       auto it = submitted.find(key);
       if (it != submitted.end() && *it->second == req.operation) continue;
@@ -137,7 +137,7 @@ std::vector<Violation> check_integrity(const sim::RunRecord& r, const CheckScope
         ++next_skipped;
         continue;
       }
-      const Request& req = (*c.batch)[i];
+      const sim::RecordedRequest& req = (*c.batch)[i];
       RequestKey key{req.client.value, req.id.value};
       auto [it, fresh] = first_position.emplace(std::make_pair(c.node, key), c.position.value);
       if (fresh || it->second == c.position.value) continue;
@@ -224,7 +224,8 @@ RunMetrics compute_metrics(const sim::RunRecord& r, const CheckScope& scope) {
     if (!scope.honest(c.node)) continue;
     m.positions_committed = std::max(m.positions_committed, c.position.value);
     if (c.batch)
-      for (const Request& req : *c.batch) committed.insert({req.client.value, req.id.value});
+      for (const sim::RecordedRequest& req : *c.batch)
+        committed.insert({req.client.value, req.id.value});
   }
   m.commands_committed = committed.size();
   std::vector<Duration> latencies;

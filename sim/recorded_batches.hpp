@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "protocols/common/request.hpp"
+#include "sim/record.hpp"
 
 namespace knhk::sim {
 
@@ -20,7 +21,7 @@ class RecordedBatches {
  public:
   // The compact copy of `batch` (null for null). The same batch object, committed by
   // several replicas in a row, yields the same copy.
-  std::shared_ptr<const Batch> compact(const std::shared_ptr<const Batch>& batch);
+  std::shared_ptr<const RecordedBatch> compact(const std::shared_ptr<const Batch>& batch);
 
  private:
   // Recent batch objects and their copies. An entry is used only while its batch is alive
@@ -28,7 +29,7 @@ class RecordedBatches {
   struct Entry {
     const Batch* raw = nullptr;
     std::weak_ptr<const Batch> original;
-    std::shared_ptr<const Batch> copy;
+    std::shared_ptr<const RecordedBatch> copy;
   };
   static constexpr std::size_t kRecent = 16;
   std::array<Entry, kRecent> recent_{};

@@ -152,7 +152,7 @@ py::list committed_ops_times(const sim::RunRecord& r, const analysis::CheckScope
   py::list times;
   for (const auto& c : r.commits) {
     if (!scope.honest(c.node) || !c.batch) continue;
-    for (const Request& req : *c.batch)
+    for (const sim::RecordedRequest& req : *c.batch)
       if (seen.insert({req.client.value, req.id.value}).second) times.append(seconds(c.time));
   }
   return times;

@@ -39,7 +39,9 @@ struct RecordBuilder {
     c.time = Time{} + Duration::millis_(at_ms);
     c.batch_digest = batch_digest(batch);
     c.state_hash = blake2b("state after " + std::to_string(pos) + c.batch_digest.hex());
-    c.batch = std::make_shared<const Batch>(std::move(batch));
+    sim::RecordedBatch recorded;
+    for (const Request& req : batch) recorded.push_back({req.client, req.id, req.operation});
+    c.batch = std::make_shared<const sim::RecordedBatch>(std::move(recorded));
     r.commits.push_back(c);
     return *this;
   }
