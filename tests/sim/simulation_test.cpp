@@ -208,15 +208,23 @@ TEST_CASE("simulation: partitioned replicas stop hearing each other; clients sti
   REQUIRE(sim.status(NodeId(0))->committed.value >= sim.record().completed_operations());
 }
 
-TEST_CASE("simulation: open loop submits Poisson arrivals at the configured rate",
-          "[sim][clients]") {
+namespace {
+// 4 replicas and 4 open-loop clients offering 2,000 requests/s for the first second.
+SimulationConfig open_loop_config() {
   SimulationConfig cfg;
-  cfg.seed = 12;
   cfg.params.nodes = 4;
   cfg.clients.count = 4;
   cfg.clients.mode = ClientConfig::Mode::open;
   cfg.clients.rate_per_second = 2000;
   cfg.clients.stop_at = ms(1000);
+  return cfg;
+}
+}  // namespace
+
+TEST_CASE("simulation: open loop submits Poisson arrivals at the configured rate",
+          "[sim][clients]") {
+  SimulationConfig cfg = open_loop_config();
+  cfg.seed = 12;
   Simulation sim(cfg, echo_factory());
   sim.run_until(ms(1500));
   const RunRecord& rec = sim.record();
@@ -230,13 +238,8 @@ TEST_CASE("simulation: open loop submits Poisson arrivals at the configured rate
 
 TEST_CASE("simulation: an open-loop run with a stop time reserves its record, and only then",
           "[sim][clients]") {
-  SimulationConfig cfg;
-  cfg.params.nodes = 4;
+  SimulationConfig cfg = open_loop_config();
   cfg.params.batch_size = 10;
-  cfg.clients.count = 4;
-  cfg.clients.mode = ClientConfig::Mode::open;
-  cfg.clients.rate_per_second = 2000;
-  cfg.clients.stop_at = ms(1000);
   {
     Simulation sim(cfg, echo_factory());
     // 2,000 operations (+5%), and 4 replicas' commits of batches of 10.
