@@ -19,7 +19,7 @@ namespace knhk::sim {
 
 // What the record keeps of a committed request: the fields the checkers read. A replica's
 // Request also carries a 64-byte signature, a MAC authenticator and digest memos (160 bytes
-// before its operation); the record's copies were a quarter of a 60 s PBFT benchmark's heap.
+// before its operation): 41 MB of the 260 MB a 60 s PBFT benchmark's heap peaked at.
 struct RecordedRequest {
   ClientId client;
   RequestId id;

@@ -3,6 +3,7 @@
 #include "sim/verify_cache.hpp"
 
 #include <algorithm>
+#include <new>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -144,20 +145,24 @@ Simulation::~Simulation() = default;
 // and so about how many batches each replica commits: the record's two long vectors are
 // reserved for that many instead of doubling their way there. Doubling touched twice the
 // final memory and copied it, and fresh memory is dear (page faults; in a VM, the host
-// backing each new page): ≈ 4% of a 60-second PBFT benchmark. The estimate is only a
+// backing each new page): ≈ 3% of a 60-second PBFT benchmark. The estimate is only a
 // capacity: a run that submits more grows as before, and one that submits less leaves
-// the rest of the reservation untouched.
+// the rest of the reservation untouched. Both are capped (a typo in the rate must not ask
+// for gigabytes), and a machine that cannot give the reservation just runs without it.
 void Simulation::reserve_record() {
   const ClientConfig& c = config_.clients;
   if (c.mode != ClientConfig::Mode::open || !c.generate_load || !c.stop_at) return;
-  constexpr double kMaxOperations = 4e6;  // a typo in the rate must not reserve gigabytes
-  const double operations =
-      std::min(c.rate_per_second * c.stop_at->seconds() * 1.05, kMaxOperations);
-  if (!(operations >= 1)) return;
-  const double batch = std::max<double>(1, config_.params.batch_size);
-  record_.operations.reserve(static_cast<std::size_t>(operations));
-  record_.commits.reserve(static_cast<std::size_t>(operations / batch * 1.05 + 16) *
-                          config_.params.nodes);
+  constexpr double kMaxEntries = 2e6;  // each: ≈ 100 (operation) or 150 (commit) bytes
+  const double operations = c.rate_per_second * c.stop_at->seconds() * 1.05;
+  if (!(operations >= 1)) return;  // also NaN
+  const double batches = operations / std::max<double>(1, config_.params.batch_size) * 1.05 + 16;
+  try {
+    record_.operations.reserve(static_cast<std::size_t>(std::min(operations, kMaxEntries)));
+    record_.commits.reserve(
+        static_cast<std::size_t>(std::min(batches * config_.params.nodes, kMaxEntries)));
+  } catch (const std::bad_alloc&) {
+    // Grow as needed instead.
+  }
 }
 
 // ---------------------------------------------------------------- running
