@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "protocols/common/sorted_pairs.hpp"
 #include "protocols/message.hpp"
 #include "sim/message_info.hpp"
 #include "sim/store_writer.hpp"
@@ -626,9 +627,8 @@ void Simulation::client_handle(std::uint32_t c, ClientOutput& out) {
   }
   for (ClientCompletion& done : out.completions) {
     auto& open = clients_[c]->open_operations;
-    auto it = std::lower_bound(open.begin(), open.end(), done.id,
-                               [](const auto& entry, RequestId id) { return entry.first < id; });
-    if (it != open.end() && it->first == done.id) {
+    auto it = find_by_key(open, done.id);
+    if (it != open.end()) {
       ClientOperation& op = record_.operations[it->second];
       op.completed = done.completed;
       op.result = std::move(done.result);

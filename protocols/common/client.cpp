@@ -1,7 +1,6 @@
 #include "protocols/common/client.hpp"
 
-#include <algorithm>
-
+#include "protocols/common/sorted_pairs.hpp"
 #include "protocols/message.hpp"
 
 namespace knhk {
@@ -63,9 +62,7 @@ void ClientCore::on_timer(Time now, ClientOutput& out) {
 
 std::vector<std::pair<RequestId, ClientCore::Pending>>::iterator ClientCore::find_pending(
     RequestId id) {
-  auto it = std::lower_bound(pending_.begin(), pending_.end(), id,
-                             [](const auto& entry, RequestId x) { return entry.first < x; });
-  return it != pending_.end() && it->first == id ? it : pending_.end();
+  return find_by_key(pending_, id);
 }
 
 std::map<std::string, std::uint64_t> ClientCore::rejected() const {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "protocols/common/sorted_pairs.hpp"
+
 namespace knhk::smr {
 namespace {
 
@@ -19,23 +21,20 @@ std::optional<Seq> log_position(const std::string& key) {
   return Seq(v);
 }
 
-}  // namespace
-
-namespace {
 // A reply-digest ring grows with its window up to the window's size (a client with few
 // requests keeps a small one); only then does a new digest overwrite the evicted one.
 void make_room(boost::circular_buffer<Digest>& ring) {
   if (ring.full() && ring.capacity() < kReplyCacheWindow)
     ring.set_capacity(std::min(kReplyCacheWindow, std::max<std::size_t>(4, 2 * ring.capacity())));
 }
+
 }  // namespace
 
 const std::pair<RequestId, Bytes>* ClientEntry::find(RequestId id) const {
   // Ids mostly arrive in order: the newest entry is the likeliest hit.
   if (recent.empty() || id > recent.back().first) return nullptr;
-  auto it = std::lower_bound(recent.begin(), recent.end(), id,
-                             [](const auto& entry, RequestId x) { return entry.first < x; });
-  return it != recent.end() && it->first == id ? &*it : nullptr;
+  auto it = find_by_key(recent, id);
+  return it != recent.end() ? &*it : nullptr;
 }
 
 std::size_t ClientEntry::insert(RequestId id, Bytes result) {
@@ -43,8 +42,7 @@ std::size_t ClientEntry::insert(RequestId id, Bytes result) {
     recent.emplace_back(id, std::move(result));
     return recent.size() - 1;
   }
-  auto it = std::lower_bound(recent.begin(), recent.end(), id,
-                             [](const auto& entry, RequestId x) { return entry.first < x; });
+  auto it = lower_bound_by_key(recent, id);
   const auto at = it - recent.begin();
   recent.emplace(it, id, std::move(result));
   return static_cast<std::size_t>(at);
