@@ -9,7 +9,7 @@ namespace {
 
 Bytes unique_value(Rng& rng) {
   // 8 random bytes: writes are distinguishable, which the linearizability checker needs.
-  Writer w;
+  StackWriter<8> w;  // exact size (a heap Writer keeps 128 bytes' room)
   w.u64(rng.next_u64());
   return w.take();
 }

@@ -215,8 +215,9 @@ class BankApplication : public Application {
 
 }  // namespace
 
+// Exact-size, as kv::encode_op.
 Bytes encode_op(const Op& op) {
-  Writer w;
+  StackWriter<64> w;
   w.u8(static_cast<std::uint8_t>(op.kind));
   switch (op.kind) {
     case OpKind::transfer:

@@ -357,8 +357,10 @@ Bytes encode_key(const Key& key) {
   return w.take();
 }
 
+// Operations live on in request logs and the run record: written on the stack, they
+// leave in one allocation of their exact size (a heap Writer keeps 128 bytes' room).
 Bytes encode_op(const Op& op) {
-  Writer w;
+  StackWriter<64> w;
   w.u8(static_cast<std::uint8_t>(op.kind));
   put_key(w, op.key);
   if (op.kind == OpKind::put) w.bytes(op.value);
