@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/percentile.hpp"
 #include "cli/large_pages.hpp"
 #include "sim/simulation.hpp"
 
@@ -53,13 +54,6 @@ SimulationConfig base(ProtocolKind kind, std::uint32_t n, std::uint32_t batch, d
   return c;
 }
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  std::size_t i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
-  return v[i];
-}
-
 // Runs load for `load_ms`, counts what completed within the measurement window
 // [warmup_ms, load_ms), and protocol messages per committed block over the whole run.
 Figures measure(const SimulationConfig& cfg, std::int64_t warmup_ms, std::int64_t load_ms) {
@@ -80,8 +74,8 @@ Figures measure(const SimulationConfig& cfg, std::int64_t warmup_ms, std::int64_
       if (*op.completed >= at_ms(warmup_ms) && *op.completed < at_ms(load_ms)) ++in_window;
     }
     f.ops_per_s = static_cast<double>(in_window) / (static_cast<double>(load_ms - warmup_ms) / 1e3);
-    f.p50_ms = percentile(lat, 0.50);
-    f.p99_ms = percentile(lat, 0.99);
+    f.p50_ms = bench::percentile(lat, 0.50);
+    f.p99_ms = bench::percentile(lat, 0.99);
     const std::string prefix = c.params.kind == ProtocolKind::hotstuff ? "hotstuff." : "pbft.";
     for (const auto& [type, counters] : r.messages)
       if (type.rfind(prefix, 0) == 0) f.protocol_messages += counters.sent;

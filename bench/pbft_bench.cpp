@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "bench/arguments.hpp"
+#include "bench/percentile.hpp"
 #include "cli/large_pages.hpp"
 #include "sim/simulation.hpp"
 
@@ -57,12 +58,6 @@ double cpu_seconds() {
   getrusage(RUSAGE_SELF, &u);
   auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
   return sec(u.ru_utime) + sec(u.ru_stime);
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
 }
 
 SimulationConfig config_for(const Setting& s) {
@@ -114,8 +109,8 @@ Figures measure(const Setting& setting) {
       if (*op.completed >= at_ms(warmup_ms) && *op.completed < at_ms(load_ms)) ++in_window;
     }
     f.ops_per_s = static_cast<double>(in_window) / (static_cast<double>(load_ms - warmup_ms) / 1e3);
-    f.p50_ms = percentile(lat, 0.50);
-    f.p99_ms = percentile(lat, 0.99);
+    f.p50_ms = bench::percentile(lat, 0.50);
+    f.p99_ms = bench::percentile(lat, 0.99);
     for (const auto& [type, counters] : r.messages) f.messages += counters.sent;
     for (const auto& [node, v] : r.view_changes) f.view_changes = std::max(f.view_changes, v);
     f.ok = true;
@@ -152,7 +147,7 @@ void print_spread(const std::vector<std::pair<const Setting*, std::vector<double
   for (const auto& [s, times] : runs) {
     if (times.empty()) continue;
     const double fastest = *std::min_element(times.begin(), times.end());
-    const double median = percentile(times, 0.5);
+    const double median = bench::percentile(times, 0.5);
     const double simulated = static_cast<double>(s->seconds + 2);
     std::printf("| %s | %zu | %.2f | %.2f | %.1f / %.1f |\n", s->name, times.size(), fastest,
                 median, simulated / fastest, simulated / median);
