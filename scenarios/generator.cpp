@@ -211,7 +211,8 @@ Scenario generate_scenario(std::uint64_t seed, const GeneratorOptions& options) 
   for (std::uint32_t i = 0; i < faulty; ++i) {  // partial Fisher-Yates: distinct faulty ids
     std::swap(ids[i], ids[i + rng.below(n - i)]);
     if (collude)
-      s.faults.push_back({millis(0), std::nullopt, ByzantineFault{ids[i], Behavior::equivocate}});
+      s.faults.push_back({millis(0), std::nullopt,
+                          ByzantineFault{ids[i], Behavior::equivocate, {}, std::nullopt}});
     else
       add_node_fault(rng, ids[i], fault_end, options.byzantine, s.faults);
   }
