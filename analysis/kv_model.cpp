@@ -10,7 +10,14 @@ std::string hex_prefix(const Bytes& v) {
   bool printable = !v.empty() && v.size() <= 24 &&
                    std::all_of(v.begin(), v.end(),
                                [](std::uint8_t c) { return c >= 0x20 && c < 0x7f && c != '"'; });
-  if (printable) return "\"" + std::string(v.begin(), v.end()) + "\"";
+  if (printable) {
+    // Appended, not "\"" + std::string(...): GCC 12 flags that operator+ with a false
+    // -Wrestrict in the Release build.
+    std::string quoted(1, '"');
+    quoted.append(v.begin(), v.end());
+    quoted.push_back('"');
+    return quoted;
+  }
   static const char* digits = "0123456789abcdef";
   std::string out;
   for (std::size_t i = 0; i < v.size() && i < 8; ++i) {

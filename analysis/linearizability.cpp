@@ -1,7 +1,6 @@
 #include "analysis/linearizability.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <limits>
 #include <map>
 #include <unordered_set>
@@ -423,20 +422,10 @@ void merge_unobserved_values(std::vector<PartitionOp>& ops) {
   }
 }
 
-// std::less<Bytes>'s order (bytewise, a prefix first), spelled with an explicit bound:
-// through std::less, GCC 12 saw an unbounded memcmp (-Wstringop-overread, a false positive).
-struct KeyOrder {
-  bool operator()(const Bytes& a, const Bytes& b) const {
-    const std::size_t common = std::min(a.size(), b.size());
-    const int order = common == 0 ? 0 : std::memcmp(a.data(), b.data(), common);
-    return order != 0 ? order < 0 : a.size() < b.size();
-  }
-};
-
 // Splits the history per key; drops ops that neither change nor observe anything.
-std::map<Bytes, Partition, KeyOrder> partition_by_key(const KvHistory& history,
-                                                      std::size_t& ignored) {
-  std::map<Bytes, Partition, KeyOrder> parts;
+std::map<Bytes, Partition, BytesOrder> partition_by_key(const KvHistory& history,
+                                                        std::size_t& ignored) {
+  std::map<Bytes, Partition, BytesOrder> parts;
   ValueTable values;
   for (std::size_t i = 0; i < history.size(); ++i) {
     const auto& h = history[i];

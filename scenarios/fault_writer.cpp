@@ -55,7 +55,7 @@ struct ActionWriter {
   void operator()(const ClockSkewFault& c) {
     out << YAML::Flow << YAML::BeginMap << YAML::Key << "node" << YAML::Value << c.node << YAML::Key
         << "offset" << YAML::Value
-        << (c.offset.ns < 0 ? "-" + format_duration(Duration{-c.offset.ns})
+        << (c.offset.ns < 0 ? format_duration(Duration{-c.offset.ns}).insert(0, 1, '-')
                             : format_duration(c.offset))
         << YAML::EndMap;
   }

@@ -412,3 +412,18 @@ TEST_CASE("linearizability: agrees with a brute-force oracle on small histories"
     }
   });
 }
+
+// The checker's byte-keyed maps iterate in BytesOrder: it must be std::less<Bytes>'s order,
+// or reports would list keys in another order than before.
+TEST_CASE("kv model: BytesOrder orders bytes as std::less does", "[analysis][property]") {
+  rc::prop("BytesOrder(a, b) == (a < b)",
+           [](const std::vector<std::uint8_t>& a, const std::vector<std::uint8_t>& b) {
+             RC_ASSERT(knhk::analysis::BytesOrder{}(a, b) == (a < b));
+             RC_ASSERT(knhk::analysis::BytesOrder{}(a, a) == false);
+             // A prefix sorts first, and bytes compare unsigned.
+             std::vector<std::uint8_t> longer = a;
+             longer.push_back(0);
+             RC_ASSERT(knhk::analysis::BytesOrder{}(a, longer));
+           });
+  CHECK(knhk::analysis::BytesOrder{}(knhk::Bytes{0x7f}, knhk::Bytes{0x80}));
+}
