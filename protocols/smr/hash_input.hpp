@@ -6,7 +6,6 @@
 // continues in a Hasher.
 #pragma once
 
-#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -14,6 +13,7 @@
 #include <string_view>
 
 #include "protocols/common/digest.hpp"
+#include "protocols/common/endian.hpp"
 #include "protocols/common/memo.hpp"
 
 namespace knhk::smr {
@@ -39,12 +39,14 @@ class HashInput {
   // instructions next to BLAKE2b itself.
   void u8(std::uint8_t v) { fixed<1>(&v); }
   void u32(std::uint32_t v) {
-    if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
-    fixed<4>(&v);
+    std::uint8_t le[4];
+    store_le32(le, v);
+    fixed<4>(le);
   }
   void u64(std::uint64_t v) {
-    if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
-    fixed<8>(&v);
+    std::uint8_t le[8];
+    store_le64(le, v);
+    fixed<8>(le);
   }
   void digest(const Digest& d) { fixed<32>(d.bytes.data()); }
 
