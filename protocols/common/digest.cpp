@@ -15,6 +15,16 @@ void ensure_sodium() {
 
 static_assert(sizeof(crypto_generichash_state) <= 384);
 
+std::string hex_of_first(const std::array<std::uint8_t, 32>& bytes, std::size_t count) {
+  static const char* digits = "0123456789abcdef";
+  std::string out(2 * count, '0');
+  for (std::size_t i = 0; i < count; ++i) {
+    out[2 * i] = digits[bytes[i] >> 4];
+    out[2 * i + 1] = digits[bytes[i] & 0xf];
+  }
+  return out;
+}
+
 }  // namespace
 
 bool Digest::is_zero() const {
@@ -24,13 +34,11 @@ bool Digest::is_zero() const {
 }
 
 std::string Digest::hex() const {
-  static const char* digits = "0123456789abcdef";
-  std::string out(64, '0');
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    out[2 * i] = digits[bytes[i] >> 4];
-    out[2 * i + 1] = digits[bytes[i] & 0xf];
-  }
-  return out;
+  return hex_of_first(bytes, bytes.size());
+}
+
+std::string Digest::short_hex() const {
+  return hex_of_first(bytes, 6);
 }
 
 std::uint64_t Digest::prefix64() const {

@@ -16,7 +16,9 @@ struct Digest {
   auto operator<=>(const Digest&) const = default;
   bool is_zero() const;
   std::string hex() const;
-  std::string short_hex() const { return hex().substr(0, 12); }
+  // The first 12 hex digits (6 bytes): short enough for the string's inline buffer, so
+  // no allocation (the simulator labels every commit with it).
+  std::string short_hex() const;
   // First 8 bytes, little-endian: a cheap key for hash maps and the sim signature scheme.
   std::uint64_t prefix64() const;
 };

@@ -22,6 +22,7 @@ TEST_CASE("BLAKE2b-256 known answers") {
   CHECK(h.finish() == blake2b(std::string("abc")));
   Hasher e;
   CHECK(e.finish().hex() == "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8");
+  CHECK(blake2b(std::string("abc")).short_hex() == "bddd813c6342");  // the first 12 digits
 }
 
 TEST_CASE("Hasher: incremental hashing equals one-shot hashing") {
