@@ -102,6 +102,14 @@ namespace {
 // Client event arguments: the low 32 bits name the client, the high 32 bits carry the
 // timer generation; kArrival marks an open-loop arrival instead.
 constexpr std::uint64_t kArrival = 0xffffffffULL;
+
+// Reserves `entries` (rounded down) on small pages: see Simulation::reserve_record.
+template <typename T>
+void reserve_on_small_pages(std::vector<T>& v, double entries) {
+  v.reserve(static_cast<std::size_t>(entries));
+  prefer_small_pages(v.data(), v.capacity() * sizeof(T));
+}
+
 }  // namespace
 
 ReplicaFactory default_replica_factory() {
@@ -142,16 +150,6 @@ Simulation::Simulation(SimulationConfig config, ReplicaFactory factory)
 }
 
 Simulation::~Simulation() = default;
-
-namespace {
-
-template <typename T>
-void reserve_on_small_pages(std::vector<T>& v, double entries) {
-  v.reserve(static_cast<std::size_t>(entries));
-  prefer_small_pages(v.data(), v.capacity() * sizeof(T));
-}
-
-}  // namespace
 
 // An open-loop run with a stop time says how many operations it will submit (rate × time)
 // and so about how many batches each replica commits: the record's two long vectors are
