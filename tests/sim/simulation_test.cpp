@@ -6,6 +6,7 @@
 
 #include "sim/simulation.hpp"
 #include "tests/sim/fake_replicas.hpp"
+#include "tests/support/smaps.hpp"
 
 using namespace knhk;
 using namespace knhk::sim;
@@ -247,6 +248,11 @@ TEST_CASE("simulation: an open-loop run with a stop time reserves its record, an
     CHECK(sim.record().operations.capacity() < 2300);
     CHECK(sim.record().commits.capacity() >= 4 * 315);
     CHECK(sim.record().commits.capacity() < 4 * 340);
+    // Both kept off huge pages (sim/page_advice.hpp): a page inside each buffer is advised.
+    const auto* ops = reinterpret_cast<const char*>(sim.record().operations.data());
+    const auto* commits = reinterpret_cast<const char*>(sim.record().commits.data());
+    CHECK(knhk::testing::advised_small_pages(ops + 8192));
+    CHECK(knhk::testing::advised_small_pages(commits + 8192));
     sim.run_until(ms(1500));
     CHECK(sim.record().operations.size() == Approx(2000).epsilon(0.06));
   }
